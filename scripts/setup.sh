@@ -199,9 +199,10 @@ if id -u "$TEST_USER" >/dev/null 2>&1 && command -v podman >/dev/null && command
     # podman records its run root and tmp dir in its database on first use; if it was
     # first run without a usable XDG_RUNTIME_DIR, they point to /tmp for ever after
     # (pause.pid would not be in $XDG_RUNTIME_DIR/libpod/tmp): reset that storage.
-    if [[ -e /tmp/podman-run-$TEST_UID || -e /tmp/containers-user-$TEST_UID ]]; then
+    if grep -qsa -e "/tmp/podman-run-$TEST_UID" -e "/tmp/containers-user-$TEST_UID" \
+            "$TEST_HOME/.local/share/containers/storage/libpod/bolt_state.db"; then
         if [[ $CHECK -eq 1 ]]; then
-            missing "clean podman state for $TEST_USER (it was first run without XDG_RUNTIME_DIR: /tmp/podman-run-$TEST_UID)"
+            missing "clean podman state for $TEST_USER (its database points to /tmp: first run without XDG_RUNTIME_DIR)"
         else
             say "resetting $TEST_USER's podman storage (created without XDG_RUNTIME_DIR)"
             kill_pause
