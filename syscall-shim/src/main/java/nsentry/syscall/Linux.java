@@ -1,0 +1,406 @@
+package nsentry.syscall;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Memory;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import nsentry.abi.Errno;
+import nsentry.abi.Sysno;
+
+/**
+ * The one place in nsentry that calls native code: the syscalls the JDK lacks, through
+ * jnr-ffi. Every failure throws {@link LinuxException} with the errno and the call.
+ * Thread-safe (each call uses its own memory; errno is per thread).
+ *
+ * <p>Hot-path callers ({@link SeccompListener}, {@link WorkloadMemory}) use the
+ * package-private raw methods, which take native addresses, return {@code -errno} and
+ * allocate nothing.
+ */
+public final class Linux {
+
+    /** pidfd_open flag: a pidfd for a thread rather than a thread group (O_EXCL, Linux 6.9). */
+    public static final int PIDFD_THREAD = 0200;
+    /** memfd_create flags. */
+    public static final int MFD_CLOEXEC = 0x0001;
+    public static final int MFD_ALLOW_SEALING = 0x0002;
+    /** open(2) flags used with fds. */
+    public static final int O_NONBLOCK = 04000;
+    public static final int O_CLOEXEC = 02000000;
+    /** lseek whence. */
+    public static final int SEEK_SET = 0;
+    public static final int SEEK_CUR = 1;
+    public static final int SEEK_END = 2;
+    /** socket(2) constants. */
+    public static final int AF_UNIX = 1;
+    public static final int SOCK_STREAM = 1;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_SEQPACKET = 5;
+    public static final int SOCK_CLOEXEC = O_CLOEXEC;
+
+    private static final int F_GETFL = 3;
+    private static final int F_SETFL = 4;
+    private static final int SOL_SOCKET = 1;
+    private static final int SCM_RIGHTS = 1;
+    private static final int MSG_CTRUNC = 0x8;
+    private static final int MSG_NOSIGNAL = 0x4000;
+    private static final int MSG_CMSG_CLOEXEC = 0x40000000;
+
+    // struct msghdr (x86_64): 56 bytes.
+    private static final int MSGHDR_IOV = 16;
+    private static final int MSGHDR_IOVLEN = 24;
+    private static final int MSGHDR_CONTROL = 32;
+    private static final int MSGHDR_CONTROLLEN = 40;
+    private static final int MSGHDR_FLAGS = 48;
+    private static final int MSGHDR_SIZE = 56;
+    // struct cmsghdr + one int: CMSG_LEN(4) = 20, CMSG_SPACE(4) = 24.
+    private static final int CMSG_LEN_ONE_FD = 20;
+    private static final int CMSG_SPACE_ONE_FD = 24;
+    private static final int CMSG_DATA = 16;
+
+    /**
+     * The libc functions and syscalls nsentry calls. Public only because jnr-ffi
+     * generates its implementation in another class loader; use {@link Linux}.
+     * Pointers are passed as {@code long} addresses of {@link NativeBuffer}s, so calls
+     * are primitive-only and allocation-free.
+     */
+    public interface LibC {
+        /** syscall(2) for calls glibc may lack (pidfd_*, tgkill, fstat). Variadic in C. */
+        long syscall(long number, long a0, long a1, long a2, long a3);
+
+        /** ioctl(2) with a pointer or integer third argument. Variadic in C. */
+        int ioctl(int fd, long request, long arg);
+
+        long process_vm_readv(int pid, long localIov, long localCount, long remoteIov, long remoteCount, long flags);
+
+        long process_vm_writev(int pid, long localIov, long localCount, long remoteIov, long remoteCount, long flags);
+
+        int poll(long fds, long nfds, int timeoutMillis);
+
+        long read(int fd, @Out byte[] buf, long count);
+
+        long write(int fd, @In byte[] buf, long count);
+
+        long lseek(int fd, long offset, int whence);
+
+        int close(int fd);
+
+        int dup(int fd);
+
+        int fchmod(int fd, int mode);
+
+        /** fcntl(2) with an int argument. Variadic in C. */
+        int fcntl(int fd, int cmd, long arg);
+
+        int memfd_create(String name, int flags);
+
+        long recvmsg(int fd, long msghdr, int flags);
+
+        long sendmsg(int fd, long msghdr, int flags);
+
+        int socketpair(int domain, int type, int protocol, @Out int[] sv);
+
+        long readlink(String path, @Out byte[] buf, long size);
+
+        int kill(int pid, int sig);
+
+        int getpid();
+    }
+
+    private final LibC libc;
+    private final Runtime runtime;
+
+    private Linux(LibC libc) {
+        this.libc = libc;
+        this.runtime = Runtime.getRuntime(libc);
+    }
+
+    /** Binds libc. Each call binds anew; create one per sentry and pass it around. */
+    public static Linux load() {
+        return new Linux(LibraryLoader.create(LibC.class).load("c"));
+    }
+
+    // ------------------------------------------------------------------ pidfds and signals
+
+    /** pidfd_open(2): a pidfd for {@code pid} ({@link #PIDFD_THREAD} for a thread). */
+    public int pidfdOpen(int pid, int flags) {
+        long r = libc.syscall(Sysno.PIDFD_OPEN, pid, flags, 0, 0);
+        if (r < 0) {
+            throw fail("pidfd_open(pid " + pid + ", flags " + flags + ")");
+        }
+        return (int) r;
+    }
+
+    /** pidfd_getfd(2): a duplicate (close-on-exec) of {@code targetFd} in the pidfd's process. */
+    public int pidfdGetfd(int pidfd, int targetFd) {
+        long r = libc.syscall(Sysno.PIDFD_GETFD, pidfd, targetFd, 0, 0);
+        if (r < 0) {
+            throw fail("pidfd_getfd(pidfd " + pidfd + ", fd " + targetFd + ")");
+        }
+        return (int) r;
+    }
+
+    /** pidfd_send_signal(2) with no siginfo and no flags. */
+    public void pidfdSendSignal(int pidfd, int sig) {
+        long r = libc.syscall(Sysno.PIDFD_SEND_SIGNAL, pidfd, sig, 0, 0);
+        if (r < 0) {
+            throw fail("pidfd_send_signal(pidfd " + pidfd + ", sig " + sig + ")");
+        }
+    }
+
+    /** kill(2); returns 0. */
+    public int kill(int pid, int sig) {
+        int r = libc.kill(pid, sig);
+        if (r < 0) {
+            throw fail("kill(pid " + pid + ", sig " + sig + ")");
+        }
+        return r;
+    }
+
+    /** tgkill(2); returns 0. */
+    public int tgkill(int tgid, int tid, int sig) {
+        long r = libc.syscall(Sysno.TGKILL, tgid, tid, sig, 0);
+        if (r < 0) {
+            throw fail("tgkill(tgid " + tgid + ", tid " + tid + ", sig " + sig + ")");
+        }
+        return (int) r;
+    }
+
+    public int getpid() {
+        return libc.getpid();
+    }
+
+    // ------------------------------------------------------------------ files
+
+    /** memfd_create(2). */
+    public int memfdCreate(String name, int flags) {
+        Objects.requireNonNull(name, "name");
+        int r = libc.memfd_create(name, flags);
+        if (r < 0) {
+            throw fail("memfd_create(\"" + name + "\", flags " + flags + ")");
+        }
+        return r;
+    }
+
+    /** fstat(2). */
+    public StatResult fstat(int fd) {
+        NativeBuffer b = allocate(144);
+        long r = libc.syscall(Sysno.FSTAT, fd, b.address(), 0, 0);
+        if (r < 0) {
+            throw fail("fstat(fd " + fd + ")");
+        }
+        return new StatResult(
+                b.getLong(0), b.getLong(8), b.getInt(24), b.getLong(16), b.getInt(28), b.getInt(32),
+                b.getLong(40), b.getLong(48), b.getLong(56), b.getLong(64),
+                b.getLong(72), b.getLong(80), b.getLong(88), b.getLong(96), b.getLong(104), b.getLong(112));
+    }
+
+    /** fstatfs(2), returning {@code f_type} (e.g. NSFS_MAGIC, TMPFS_MAGIC). */
+    public long fstatfsType(int fd) {
+        NativeBuffer b = allocate(120);
+        long r = libc.syscall(Sysno.FSTATFS, fd, b.address(), 0, 0);
+        if (r < 0) {
+            throw fail("fstatfs(fd " + fd + ")");
+        }
+        return b.getLong(0);
+    }
+
+    /** fchmod(2). */
+    public void fchmod(int fd, int mode) {
+        if (libc.fchmod(fd, mode) < 0) {
+            throw fail("fchmod(fd " + fd + ", mode 0" + Integer.toOctalString(mode) + ")");
+        }
+    }
+
+    /** write(2) of the whole array; returns the count written (may be short). */
+    public int write(int fd, byte[] b) {
+        long r = libc.write(fd, b, b.length);
+        if (r < 0) {
+            throw fail("write(fd " + fd + ", " + b.length + " bytes)");
+        }
+        return (int) r;
+    }
+
+    /** read(2) into the array; returns the count read, 0 at end of file. */
+    public int read(int fd, byte[] b) {
+        long r = libc.read(fd, b, b.length);
+        if (r < 0) {
+            throw fail("read(fd " + fd + ", " + b.length + " bytes)");
+        }
+        return (int) r;
+    }
+
+    /** lseek(2). */
+    public long lseek(int fd, long offset, int whence) {
+        long r = libc.lseek(fd, offset, whence);
+        if (r < 0) {
+            throw fail("lseek(fd " + fd + ", " + offset + ", whence " + whence + ")");
+        }
+        return r;
+    }
+
+    /** close(2). EINTR is not retried (Linux has closed the fd anyway). */
+    public void close(int fd) {
+        if (libc.close(fd) < 0) {
+            int errno = runtime.getLastError();
+            if (errno != Errno.EINTR.number()) {
+                throw new LinuxException("close(fd " + fd + ")", errno);
+            }
+        }
+    }
+
+    /** dup(2). */
+    public int dup(int fd) {
+        int r = libc.dup(fd);
+        if (r < 0) {
+            throw fail("dup(fd " + fd + ")");
+        }
+        return r;
+    }
+
+    /** Sets or clears O_NONBLOCK on the open file description. */
+    public void setNonBlocking(int fd, boolean nonBlocking) {
+        int flags = libc.fcntl(fd, F_GETFL, 0);
+        if (flags < 0) {
+            throw fail("fcntl(fd " + fd + ", F_GETFL)");
+        }
+        int wanted = nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+        if (wanted != flags && libc.fcntl(fd, F_SETFL, wanted) < 0) {
+            throw fail("fcntl(fd " + fd + ", F_SETFL, 0" + Integer.toOctalString(wanted) + ")");
+        }
+    }
+
+    /** readlink(2), decoded as UTF-8 (e.g. of {@code /proc/<pid>/fd/<n>}). */
+    public String readlink(String path) {
+        byte[] buf = new byte[4097];
+        long r = libc.readlink(path, buf, buf.length);
+        if (r < 0) {
+            throw fail("readlink(\"" + path + "\")");
+        }
+        if (r == buf.length) {
+            throw new LinuxException("readlink(\"" + path + "\")", Errno.ENAMETOOLONG.number(),
+                    "target longer than 4096 bytes");
+        }
+        return new String(buf, 0, (int) r, StandardCharsets.UTF_8);
+    }
+
+    // ------------------------------------------------------------------ unix sockets
+
+    /** socketpair(AF_UNIX, type | SOCK_CLOEXEC). */
+    public int[] socketPair(int type) {
+        int[] sv = new int[2];
+        if (libc.socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0) {
+            throw fail("socketpair(AF_UNIX, type " + type + ")");
+        }
+        return sv;
+    }
+
+    /**
+     * Blocking recvmsg(2) of one message carrying exactly one fd with SCM_RIGHTS (and
+     * one dummy byte), as the shim sends the seccomp listener. The fd is received
+     * close-on-exec. Throws ENODATA if the peer closed or sent no fd, EINVAL if more
+     * than one fd (or other control data) arrived.
+     */
+    public int recvFd(int socketFd) {
+        NativeBuffer b = allocate(MSGHDR_SIZE + 16 + CMSG_SPACE_ONE_FD + 8);
+        int iov = MSGHDR_SIZE;
+        int data = iov + 16;
+        int control = data + 8;
+        b.putLong(iov, b.address() + data);
+        b.putLong(iov + 8, 1);
+        b.putLong(MSGHDR_IOV, b.address() + iov);
+        b.putLong(MSGHDR_IOVLEN, 1);
+        b.putLong(MSGHDR_CONTROL, b.address() + control);
+        b.putLong(MSGHDR_CONTROLLEN, CMSG_SPACE_ONE_FD);
+        String call = "recvmsg(fd " + socketFd + ", SCM_RIGHTS)";
+        long n;
+        do {
+            n = libc.recvmsg(socketFd, b.address(), MSG_CMSG_CLOEXEC);
+        } while (n < 0 && runtime.getLastError() == Errno.EINTR.number());
+        if (n < 0) {
+            throw fail(call);
+        }
+        long controlLen = b.getLong(MSGHDR_CONTROLLEN);
+        int received = -1;
+        if (controlLen >= CMSG_LEN_ONE_FD
+                && b.getInt(control + 8) == SOL_SOCKET
+                && b.getInt(control + 12) == SCM_RIGHTS
+                && b.getLong(control) == CMSG_LEN_ONE_FD) {
+            received = b.getInt(control + CMSG_DATA);
+        }
+        if ((b.getInt(MSGHDR_FLAGS) & MSG_CTRUNC) != 0) {
+            if (received >= 0) {
+                libc.close(received);
+            }
+            throw new LinuxException(call, Errno.EINVAL.number(), "more than one fd or other control data arrived");
+        }
+        if (received < 0) {
+            throw new LinuxException(call, Errno.ENODATA.number(),
+                    n == 0 ? "peer closed the socket before sending an fd" : "message carried no fd");
+        }
+        return received;
+    }
+
+    /** sendmsg(2) of one dummy byte carrying {@code fd} with SCM_RIGHTS. */
+    public void sendFd(int socketFd, int fd) {
+        NativeBuffer b = allocate(MSGHDR_SIZE + 16 + CMSG_SPACE_ONE_FD + 8);
+        int iov = MSGHDR_SIZE;
+        int data = iov + 16;
+        int control = data + 8;
+        b.putLong(iov, b.address() + data);
+        b.putLong(iov + 8, 1);
+        b.putLong(MSGHDR_IOV, b.address() + iov);
+        b.putLong(MSGHDR_IOVLEN, 1);
+        b.putLong(MSGHDR_CONTROL, b.address() + control);
+        b.putLong(MSGHDR_CONTROLLEN, CMSG_SPACE_ONE_FD);
+        b.putLong(control, CMSG_LEN_ONE_FD);
+        b.putInt(control + 8, SOL_SOCKET);
+        b.putInt(control + 12, SCM_RIGHTS);
+        b.putInt(control + CMSG_DATA, fd);
+        long n;
+        do {
+            n = libc.sendmsg(socketFd, b.address(), MSG_NOSIGNAL);
+        } while (n < 0 && runtime.getLastError() == Errno.EINTR.number());
+        if (n < 0) {
+            throw fail("sendmsg(fd " + socketFd + ", SCM_RIGHTS fd " + fd + ")");
+        }
+    }
+
+    // ------------------------------------------------------------------ package-private raw access
+
+    /** Native memory for a hot path, zeroed. */
+    NativeBuffer allocate(int size) {
+        return new NativeBuffer(Memory.allocateDirect(runtime, size, true), size);
+    }
+
+    /** ioctl(2); returns the result, or {@code -errno}. */
+    long ioctlRaw(int fd, long request, long arg) {
+        int r = libc.ioctl(fd, request, arg);
+        return r < 0 ? -runtime.getLastError() : r;
+    }
+
+    /** process_vm_readv(2) with one local and one remote iovec at {@code iovs} (32 bytes). */
+    long processVmReadvRaw(int pid, long iovs) {
+        long r = libc.process_vm_readv(pid, iovs, 1, iovs + 16, 1, 0);
+        return r < 0 ? -runtime.getLastError() : r;
+    }
+
+    /** process_vm_writev(2) with one local and one remote iovec at {@code iovs} (32 bytes). */
+    long processVmWritevRaw(int pid, long iovs) {
+        long r = libc.process_vm_writev(pid, iovs, 1, iovs + 16, 1, 0);
+        return r < 0 ? -runtime.getLastError() : r;
+    }
+
+    /** poll(2) of one struct pollfd at {@code pollfd}; returns the count, or {@code -errno}. */
+    int pollRaw(long pollfd, int timeoutMillis) {
+        int r = libc.poll(pollfd, 1, timeoutMillis);
+        return r < 0 ? -runtime.getLastError() : r;
+    }
+
+    private LinuxException fail(String call) {
+        return new LinuxException(call, runtime.getLastError());
+    }
+}
