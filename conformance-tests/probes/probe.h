@@ -382,6 +382,40 @@ static int enter_userns_mapped(void) {
   return map_self_root(u, g);
 }
 
+/* A target process: forks, unshares `flags` (mapping its new user namespace to 0 when
+ * `map`), reports readiness and waits until released. */
+typedef struct { pid_t pid; int go[2]; int ready[2]; } target;
+static int target_start(target *t, unsigned long flags, int map) {
+  if (pipe(t->go) || pipe(t->ready)) return -1;
+  fflush(stdout);
+  t->pid = fork();
+  if (t->pid < 0) return -1;
+  if (t->pid == 0) {
+    uid_t u = geteuid();
+    gid_t g = getegid();
+    char ok = 1;
+    if (flags && unshare(flags) != 0) ok = 0;
+    if (ok && map && (flags & CLONE_NEWUSER) && map_self_root(u, g) != 0) ok = 0;
+    if (ok && map && (flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) || setresuid(0, 0, 0))) ok = 0;
+    if (write(t->ready[1], &ok, 1) != 1) _exit(2);
+    sig_wait(t->go[0]);
+    _exit(0);
+  }
+  char ok = 0;
+  if (read(t->ready[0], &ok, 1) != 1 || !ok) return -1;
+  return 0;
+}
+static void target_stop(target *t) {
+  sig_send(t->go[1]);
+  wait_child(t->pid);
+  close(t->go[0]); close(t->go[1]); close(t->ready[0]); close(t->ready[1]);
+}
+static int target_nsfd(target *t, const char *type) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)t->pid, type);
+  return open(p, O_RDONLY | O_CLOEXEC);
+}
+
 static int probe_done(void) {
   line("probe.complete", "status = done");
   return 0;
