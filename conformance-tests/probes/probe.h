@@ -370,6 +370,7 @@ static void probe_init(void) {
   g_uid = geteuid();
   g_gid = getegid();
   g_root = g_uid == 0;
+  if (chdir("/") != 0) perror("chdir /"); /* transcripts never depend on the caller's cwd */
   for (int i = 0; i < NS_NTYPES; i++) g_start[i] = nsk_self(ns_types[i]);
   line("probe.user", "as = %s", g_root ? "root" : "unprivileged");
 }
