@@ -3,6 +3,13 @@ package nsentry.syscall;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
+import com.kenai.jffi.CallContext;
+import com.kenai.jffi.CallingConvention;
+import com.kenai.jffi.Invoker;
+import com.kenai.jffi.LastError;
+import com.kenai.jffi.Library;
+import com.kenai.jffi.Type;
+
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Runtime;
@@ -74,10 +81,6 @@ public final class Linux {
         /** ioctl(2) with a pointer or integer third argument. Variadic in C. */
         int ioctl(int fd, long request, long arg);
 
-        long process_vm_readv(int pid, long localIov, long localCount, long remoteIov, long remoteCount, long flags);
-
-        long process_vm_writev(int pid, long localIov, long localCount, long remoteIov, long remoteCount, long flags);
-
         int poll(long fds, long nfds, int timeoutMillis);
 
         long read(int fd, @Out byte[] buf, long count);
@@ -112,10 +115,29 @@ public final class Linux {
 
     private final LibC libc;
     private final Runtime runtime;
+    // Six-argument calls go through jffi directly: jnr-ffi 2.3.7's x86-64 asm stubs pass
+    // garbage as the sixth argument (process_vm_readv then fails with EINVAL: flags != 0).
+    private final Invoker invoker = Invoker.getInstance();
+    private final CallContext sixArgs = CallContext.getCallContext(Type.SINT64,
+            new Type[] {Type.SINT32, Type.POINTER, Type.UINT64, Type.POINTER, Type.UINT64, Type.UINT64},
+            CallingConvention.DEFAULT, true);
+    private final long processVmReadv;
+    private final long processVmWritev;
 
     private Linux(LibC libc) {
         this.libc = libc;
         this.runtime = Runtime.getRuntime(libc);
+        Library c = Library.getDefault();
+        this.processVmReadv = symbol(c, "process_vm_readv");
+        this.processVmWritev = symbol(c, "process_vm_writev");
+    }
+
+    private static long symbol(Library lib, String name) {
+        long address = lib.getSymbolAddress(name);
+        if (address == 0) {
+            throw new UnsatisfiedLinkError("libc lacks " + name + ": " + Library.getLastError());
+        }
+        return address;
     }
 
     /** Binds libc. Each call binds anew; create one per sentry and pass it around. */
@@ -384,14 +406,14 @@ public final class Linux {
 
     /** process_vm_readv(2) with one local and one remote iovec at {@code iovs} (32 bytes). */
     long processVmReadvRaw(int pid, long iovs) {
-        long r = libc.process_vm_readv(pid, iovs, 1, iovs + 16, 1, 0);
-        return r < 0 ? -runtime.getLastError() : r;
+        long r = invoker.invokeN6(sixArgs, processVmReadv, pid, iovs, 1, iovs + 16, 1, 0);
+        return r < 0 ? -LastError.getInstance().get() : r;
     }
 
     /** process_vm_writev(2) with one local and one remote iovec at {@code iovs} (32 bytes). */
     long processVmWritevRaw(int pid, long iovs) {
-        long r = libc.process_vm_writev(pid, iovs, 1, iovs + 16, 1, 0);
-        return r < 0 ? -runtime.getLastError() : r;
+        long r = invoker.invokeN6(sixArgs, processVmWritev, pid, iovs, 1, iovs + 16, 1, 0);
+        return r < 0 ? -LastError.getInstance().get() : r;
     }
 
     /** poll(2) of one struct pollfd at {@code pollfd}; returns the count, or {@code -errno}. */
