@@ -1,0 +1,279 @@
+#include "control.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "filter.h"
+#include "filter_table.h"
+#include "log.h"
+#include "rewrite.h"
+#include "session.h"
+#include "workload.h"
+
+/* Every wait of a rewrite is bounded by this. */
+#define REWRITE_TIMEOUT_MS 10000
+
+static char *shim_features[] = {
+	"rewrite-clone", "rewrite-clone3", "fd-band", "wait-killable-recv", "subreaper",
+};
+
+int control_send_hello(struct shim_ctx *ctx)
+{
+	struct utsname u;
+	if (uname(&u) < 0)
+		return -errno;
+	Nsentry__V1__Hello hello = NSENTRY__V1__HELLO__INIT;
+	hello.protocol_version = WIRE_PROTOCOL_VERSION;
+	hello.software = SHIM_SOFTWARE;
+	hello.kernel_release = u.release;
+	hello.n_features = sizeof shim_features / sizeof shim_features[0];
+	hello.features = shim_features;
+	ShimMessage m = NSENTRY__V1__SHIM_MESSAGE__INIT;
+	m.body_case = NSENTRY__V1__SHIM_MESSAGE__BODY_HELLO;
+	m.hello = &hello;
+	return wire_send_shim(ctx->ctl_fd, &m);
+}
+
+int control_send_exited(struct shim_ctx *ctx)
+{
+	Nsentry__V1__WorkloadExited ex = NSENTRY__V1__WORKLOAD_EXITED__INIT;
+	int st = ctx->workload_status;
+	ex.pid = ctx->workload_pid;
+	if (WIFEXITED(st)) {
+		ex.exit_code = WEXITSTATUS(st);
+	} else if (WIFSIGNALED(st)) {
+		ex.signal = WTERMSIG(st);
+		ex.core_dumped = WCOREDUMP(st) != 0;
+	}
+	ShimMessage m = NSENTRY__V1__SHIM_MESSAGE__INIT;
+	m.body_case = NSENTRY__V1__SHIM_MESSAGE__BODY_WORKLOAD_EXITED;
+	m.workload_exited = &ex;
+	return wire_send_shim(ctx->ctl_fd, &m);
+}
+
+void control_send_error(struct shim_ctx *ctx, const char *message)
+{
+	if (ctx->ctl_fd < 0)
+		return;
+	Nsentry__V1__ShimError e = NSENTRY__V1__SHIM_ERROR__INIT;
+	e.message = (char *)message;
+	ShimMessage m = NSENTRY__V1__SHIM_MESSAGE__INIT;
+	m.body_case = NSENTRY__V1__SHIM_MESSAGE__BODY_ERROR;
+	m.error = &e;
+	wire_send_shim(ctx->ctl_fd, &m); /* best effort: the session is ending */
+}
+
+static int on_hello(struct shim_ctx *ctx, const Nsentry__V1__Hello *h, char *why, size_t why_len)
+{
+	if (ctx->phase != PHASE_HELLO) {
+		snprintf(why, why_len, "unexpected Hello");
+		return -1;
+	}
+	if (h->protocol_version != WIRE_PROTOCOL_VERSION) {
+		snprintf(why, why_len, "unsupported protocol version %u (this shim speaks %u)",
+			 h->protocol_version, WIRE_PROTOCOL_VERSION);
+		return -1;
+	}
+	ctx->phase = PHASE_LAUNCH;
+	return 0;
+}
+
+/* The shim cannot start the workload: say why and end. */
+static void launch_failed(struct shim_ctx *ctx, const char *reason)
+{
+	log_msg("%s", reason);
+	control_send_error(ctx, reason);
+	session_end(ctx, 125, "%s", "");
+}
+
+static int send_started(struct shim_ctx *ctx)
+{
+	const char *names[128];
+	size_t n = filter_table_names(names, sizeof names / sizeof names[0]);
+	Nsentry__V1__WorkloadStarted ws = NSENTRY__V1__WORKLOAD_STARTED__INIT;
+	ws.pid = ctx->workload_pid;
+	ws.fd_band_base = ctx->band.base;
+	ws.fd_band_size = ctx->band.size;
+	ws.n_filtered_syscalls = n;
+	ws.filtered_syscalls = (char **)names;
+	ShimMessage m = NSENTRY__V1__SHIM_MESSAGE__INIT;
+	m.body_case = NSENTRY__V1__SHIM_MESSAGE__BODY_WORKLOAD_STARTED;
+	m.workload_started = &ws;
+	return wire_send_shim(ctx->ctl_fd, &m);
+}
+
+static int on_launch(struct shim_ctx *ctx, const Nsentry__V1__LaunchConfig *lc, char *why,
+		     size_t why_len)
+{
+	if (ctx->phase != PHASE_LAUNCH) {
+		snprintf(why, why_len, "unexpected LaunchConfig");
+		return -1;
+	}
+	if (lc->n_argv == 0 || lc->argv[0][0] == '\0') {
+		snprintf(why, why_len, "LaunchConfig without a command");
+		return -1;
+	}
+	char err[512];
+	if (fd_band_compute(&ctx->band, err, sizeof err) < 0) {
+		launch_failed(ctx, err);
+		return 0;
+	}
+	struct sock_fprog prog;
+	if (filter_build(&ctx->band, &prog, err, sizeof err) < 0) {
+		launch_failed(ctx, err);
+		return 0;
+	}
+	char **argv = calloc(lc->n_argv + 1, sizeof *argv);
+	if (argv == NULL) {
+		filter_prog_free(&prog);
+		launch_failed(ctx, "out of memory");
+		return 0;
+	}
+	memcpy(argv, lc->argv, lc->n_argv * sizeof *argv);
+	int rc = workload_spawn(ctx, argv, &prog, err, sizeof err);
+	free(argv);
+	filter_prog_free(&prog);
+	if (rc < 0) {
+		launch_failed(ctx, err);
+		return 0;
+	}
+	ctx->phase = PHASE_RUNNING;
+	rc = send_started(ctx);
+	if (rc == 0)
+		rc = fdpass_send(ctx->fdchan_fd, ctx->listener_fd);
+	if (rc < 0) {
+		snprintf(err, sizeof err, "sending WorkloadStarted: %s", strerror(-rc));
+		session_fail(ctx, FAIL_SENTRY_GONE, err);
+	}
+	return 0;
+}
+
+static void note_exit(void *opaque, pid_t pid, int status)
+{
+	ctx_note_exit(opaque, pid, status);
+}
+
+static int send_rewrite_result(struct shim_ctx *ctx, const Nsentry__V1__RewriteClone *rq,
+			       const struct rewrite_result *res)
+{
+	Nsentry__V1__RewriteResult rr = NSENTRY__V1__REWRITE_RESULT__INIT;
+	rr.notification_id = rq->notification_id;
+	rr.tid = rq->tid;
+	rr.outcome = (Nsentry__V1__RewriteResult__Outcome)res->outcome;
+	rr.child_tid = res->child_tid;
+	rr.error_number = res->error_number;
+	rr.detail = (char *)res->detail;
+	ShimMessage m = NSENTRY__V1__SHIM_MESSAGE__INIT;
+	m.body_case = NSENTRY__V1__SHIM_MESSAGE__BODY_REWRITE_RESULT;
+	m.rewrite_result = &rr;
+	return wire_send_shim(ctx->ctl_fd, &m);
+}
+
+static int on_rewrite(struct shim_ctx *ctx, const Nsentry__V1__RewriteClone *rq, char *why,
+		      size_t why_len)
+{
+	if (ctx->phase != PHASE_RUNNING) {
+		snprintf(why, why_len, "unexpected RewriteClone before the workload started");
+		return -1;
+	}
+	if (rq->tid <= 0 || rq->tid == ctx->sentry_pid || rq->tid == getpid()) {
+		snprintf(why, why_len, "RewriteClone for invalid thread %d", rq->tid);
+		return -1;
+	}
+	struct rewrite_request req = {
+		.notification_id = rq->notification_id,
+		.tid = rq->tid,
+		.syscall_nr = rq->syscall_nr,
+		.instruction_pointer = rq->instruction_pointer,
+		.strip_flags = rq->strip_flags,
+		.clone_args_addr = rq->clone_args_addr,
+	};
+	struct rewrite_env env = {
+		.listener_fd = ctx->listener_fd,
+		.timeout_ms = REWRITE_TIMEOUT_MS,
+		.on_exit = note_exit,
+		.opaque = ctx,
+	};
+	struct rewrite_result res;
+	rewrite_clone(&env, &req, &res);
+	if (res.outcome == REWRITE_CHILD_CREATED) {
+		struct held_task t = {
+			.notification_id = rq->notification_id, .tid = rq->tid, .child_tid = res.child_tid,
+		};
+		if (ctx_hold(ctx, &t) < 0) {
+			char err[64];
+			rewrite_release(t.tid, t.child_tid, err, sizeof err);
+			res.outcome = REWRITE_CALL_FAILED;
+			res.error_number = ENOMEM;
+			snprintf(res.detail, sizeof res.detail, "out of memory holding the child");
+		}
+	}
+	int rc = send_rewrite_result(ctx, rq, &res);
+	if (rc < 0) {
+		char err[128];
+		snprintf(err, sizeof err, "sending RewriteResult: %s", strerror(-rc));
+		session_fail(ctx, FAIL_SENTRY_GONE, err);
+	}
+	return 0;
+}
+
+static int on_release(struct shim_ctx *ctx, const Nsentry__V1__ReleaseTask *rt, char *why,
+		      size_t why_len)
+{
+	struct held_task t = {
+		.notification_id = rt->notification_id, .tid = rt->tid, .child_tid = rt->child_tid,
+	};
+	if (ctx->phase != PHASE_RUNNING || ctx_unhold(ctx, &t) < 0) {
+		snprintf(why, why_len, "ReleaseTask for a task not held (notification %llu, tid %d, child %d)",
+			 (unsigned long long)rt->notification_id, rt->tid, rt->child_tid);
+		return -1;
+	}
+	char err[256];
+	if (rewrite_release(t.tid, t.child_tid, err, sizeof err) < 0) {
+		log_msg("%s", err);
+		control_send_error(ctx, err);
+	}
+	return 0;
+}
+
+static int on_kill_tree(struct shim_ctx *ctx, const Nsentry__V1__KillTree *kt, char *why,
+			size_t why_len)
+{
+	if (ctx->phase == PHASE_HELLO) {
+		snprintf(why, why_len, "unexpected KillTree before Hello");
+		return -1;
+	}
+	const char *reason = kt->reason != NULL && kt->reason[0] != '\0' ? kt->reason
+									 : "workload killed by the sentry";
+	session_end(ctx, 125, "%s", reason);
+	return 0;
+}
+
+int control_dispatch(struct shim_ctx *ctx, const SentryMessage *m, char *why, size_t why_len)
+{
+	if (ctx->phase == PHASE_HELLO && m->body_case != NSENTRY__V1__SENTRY_MESSAGE__BODY_HELLO) {
+		snprintf(why, why_len, "expected Hello, got %s", wire_sentry_body_name(m));
+		return -1;
+	}
+	switch (m->body_case) {
+	case NSENTRY__V1__SENTRY_MESSAGE__BODY_HELLO:
+		return on_hello(ctx, m->hello, why, why_len);
+	case NSENTRY__V1__SENTRY_MESSAGE__BODY_LAUNCH:
+		return on_launch(ctx, m->launch, why, why_len);
+	case NSENTRY__V1__SENTRY_MESSAGE__BODY_REWRITE_CLONE:
+		return on_rewrite(ctx, m->rewrite_clone, why, why_len);
+	case NSENTRY__V1__SENTRY_MESSAGE__BODY_RELEASE:
+		return on_release(ctx, m->release, why, why_len);
+	case NSENTRY__V1__SENTRY_MESSAGE__BODY_KILL_TREE:
+		return on_kill_tree(ctx, m->kill_tree, why, why_len);
+	default:
+		snprintf(why, why_len, "unknown message body %d", (int)m->body_case);
+		return -1;
+	}
+}

@@ -1,0 +1,73 @@
+/* The shim's one piece of mutable state, passed to every part of it. */
+#ifndef NSENTRY_CTX_H
+#define NSENTRY_CTX_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "filter.h"
+#include "frame.h"
+#include "proc.h"
+
+enum shim_phase {
+	PHASE_HELLO,     /* waiting for the sentry's Hello */
+	PHASE_LAUNCH,    /* waiting for LaunchConfig */
+	PHASE_RUNNING,   /* the workload runs */
+};
+
+/* A parent thread and its new child, stopped after a rewrite until
+ * ReleaseTask. */
+struct held_task {
+	uint64_t notification_id;
+	pid_t tid;
+	pid_t child_tid;
+};
+
+struct shim_ctx {
+	enum shim_phase phase;
+
+	/* The sentry and its sockets. */
+	pid_t sentry_pid;
+	bool sentry_reaped;
+	int sentry_status;
+	int ctl_fd;                 /* control socket (stream), shim end */
+	int fdchan_fd;              /* fd channel (seqpacket), shim end */
+	struct frame_reader reader;
+
+	/* Signals: the guarded set is blocked and read from sig_fd. */
+	int sig_fd;
+	struct signal_state orig_signals; /* restored in children */
+
+	/* The workload. */
+	pid_t workload_pid;
+	bool workload_reaped;
+	int workload_status;
+	int listener_fd;            /* the shim's copy, for rewrite replies */
+	struct fd_band band;
+
+	/* How the shim ends, once `done` is set. */
+	bool done;
+	int exit_code;
+	bool exit_as_sentry;        /* exit with the sentry's own status */
+	char farewell[512];         /* "nsentry: ..." line printed after the tree is killed */
+
+	/* Threads held by rewrites. */
+	struct held_task *held;
+	size_t n_held, cap_held;
+};
+
+void ctx_init(struct shim_ctx *ctx);
+void ctx_free(struct shim_ctx *ctx);
+
+/* Record a wait status if it belongs to the workload's first process or the
+ * sentry. */
+void ctx_note_exit(struct shim_ctx *ctx, pid_t pid, int status);
+
+/* The list of held rewrites. ctx_unhold returns -ENOENT if t is not held. */
+int ctx_hold(struct shim_ctx *ctx, const struct held_task *t);
+int ctx_unhold(struct shim_ctx *ctx, const struct held_task *t);
+
+#endif

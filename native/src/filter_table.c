@@ -1,0 +1,77 @@
+/* What the sentry emulates, as seccomp conditions. Edit here only.
+ *
+ * Conditional entries keep hot calls (read, write, ioctl, clone, ...) off the
+ * notification path unless they concern something the sentry owns: namespace
+ * flags, namespace ioctls, and the fd band where emulated files live. Integer
+ * arguments that the kernel truncates to 32 bits (fds, prctl options) are
+ * compared on their low 32 bits so garbage in the upper half cannot hide a
+ * call from the filter. */
+#include "filter_table.h"
+
+#include <fcntl.h>
+#include <string.h>
+
+/* CLONE_NEWNS|CLONE_NEWCGROUP|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|
+ * CLONE_NEWPID|CLONE_NEWNET */
+#define CLONE_NEW_ANY 0x7E020000ULL
+
+/* PR_GET/SET_KEEPCAPS (7, 8), PR_CAPBSET_READ/DROP (23, 24),
+ * PR_GET/SET_SECUREBITS (27, 28), PR_CAP_AMBIENT (47). */
+static const uint32_t prctl_options[] = { 7, 8, 23, 24, 27, 28, 47 };
+
+/* NSIO ioctls: _IO(0xb7, n) */
+#define NSIO_MASK 0xff00ULL
+#define NSIO_TYPE 0xb700ULL
+
+#define ALWAYS(n) { .name = n, .cond = COND_ALWAYS }
+#define IN_BAND(n, a) { .name = n, .cond = COND_FD_IN_BAND, .arg = a }
+
+const struct filter_entry filter_table[] = {
+	/* credentials */
+	ALWAYS("getuid"), ALWAYS("geteuid"), ALWAYS("getgid"), ALWAYS("getegid"),
+	ALWAYS("getresuid"), ALWAYS("getresgid"), ALWAYS("getgroups"),
+	ALWAYS("setuid"), ALWAYS("setgid"), ALWAYS("setreuid"), ALWAYS("setregid"),
+	ALWAYS("setresuid"), ALWAYS("setresgid"), ALWAYS("setfsuid"), ALWAYS("setfsgid"),
+	ALWAYS("setgroups"), ALWAYS("capget"), ALWAYS("capset"),
+	{ .name = "prctl", .cond = COND_ONE_OF, .arg = 0,
+	  .values = prctl_options, .nvalues = sizeof prctl_options / sizeof prctl_options[0] },
+
+	/* namespaces and process creation */
+	ALWAYS("unshare"), ALWAYS("setns"), ALWAYS("clone3"),
+	{ .name = "clone", .cond = COND_ANY_BIT, .arg = 0, .mask = CLONE_NEW_ANY },
+	ALWAYS("execve"), ALWAYS("execveat"),
+
+	/* UTS */
+	ALWAYS("uname"), ALWAYS("sethostname"), ALWAYS("setdomainname"),
+
+	/* filesystem view */
+	ALWAYS("chroot"), ALWAYS("pivot_root"), ALWAYS("mount"), ALWAYS("umount2"),
+	ALWAYS("readlink"), ALWAYS("readlinkat"), ALWAYS("openat2"),
+	ALWAYS("stat"), ALWAYS("lstat"), ALWAYS("newfstatat"), ALWAYS("statx"),
+	ALWAYS("statfs"),
+	{ .name = "open", .cond = COND_MASKED_EQ, .arg = 1, .mask = O_DIRECTORY, .value = 0 },
+	{ .name = "openat", .cond = COND_MASKED_EQ, .arg = 2, .mask = O_DIRECTORY, .value = 0 },
+
+	/* namespace files and the emulated-file band */
+	{ .name = "ioctl", .cond = COND_MASKED_EQ, .arg = 1, .mask = NSIO_MASK, .value = NSIO_TYPE },
+	IN_BAND("ioctl", 0),
+	IN_BAND("read", 0), IN_BAND("write", 0), IN_BAND("pread64", 0), IN_BAND("pwrite64", 0),
+	IN_BAND("readv", 0), IN_BAND("writev", 0), IN_BAND("lseek", 0), IN_BAND("fstat", 0),
+	IN_BAND("fstatfs", 0), IN_BAND("fchmod", 0), IN_BAND("fchown", 0),
+	IN_BAND("ftruncate", 0),
+};
+
+const size_t filter_table_len = sizeof filter_table / sizeof filter_table[0];
+
+size_t filter_table_names(const char **names, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < filter_table_len && n < max; i++) {
+		int seen = 0;
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcmp(names[j], filter_table[i].name) == 0;
+		if (!seen)
+			names[n++] = filter_table[i].name;
+	}
+	return n;
+}
