@@ -63,6 +63,7 @@ static int g_root;        /* euid 0 at start (natively: real root) */
 static uid_t g_uid;       /* ids at start */
 static gid_t g_gid;
 static int g_lines;
+static const char *volatile badptr = (const char *)8; /* an unmapped user address */
 
 /* ---------- output ---------- */
 
@@ -70,10 +71,18 @@ static void line(const char *name, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void line(const char *name, const char *fmt, ...) {
   va_list ap;
-  printf("%s: ", name);
+  char b[2048];
   va_start(ap, fmt);
-  vprintf(fmt, ap);
+  vsnprintf(b, sizeof b, fmt, ap);
   va_end(ap);
+  printf("%s: ", name);
+  /* one line per check: control characters are escaped */
+  for (const char *c = b; *c; c++) {
+    if (*c == '\n') fputs("\\n", stdout);
+    else if (*c == '\t') fputs("\\t", stdout);
+    else if ((unsigned char)*c < 0x20) printf("\\x%02x", (unsigned char)*c);
+    else putchar(*c);
+  }
   putchar('\n');
   fflush(stdout);
   g_lines++;
