@@ -1,0 +1,70 @@
+package nsentry.nsfs;
+
+import java.util.Objects;
+
+/**
+ * A task's nsproxy: every namespace but the user namespace (which lives in
+ * {@link Credentials#userNs()}) and the active pid namespace (fixed for a task's life, in
+ * {@link TaskState#activePidNs()}). {@code pidForChildren} and {@code timeForChildren}
+ * are what children get; {@code time} is the task's own time namespace.
+ */
+public record NsSet(MountNamespace mnt, UtsNamespace uts, IpcNamespace ipc, NetNamespace net,
+        PidNamespace pidForChildren, CgroupNamespace cgroup, TimeNamespace time, TimeNamespace timeForChildren) {
+
+    public NsSet {
+        Objects.requireNonNull(mnt);
+        Objects.requireNonNull(uts);
+        Objects.requireNonNull(ipc);
+        Objects.requireNonNull(net);
+        Objects.requireNonNull(pidForChildren);
+        Objects.requireNonNull(cgroup);
+        Objects.requireNonNull(time);
+        Objects.requireNonNull(timeForChildren);
+    }
+
+    /** The namespace of {@code type} in this set, for the types it holds (not USER). */
+    public Namespace get(NsType type) {
+        return switch (type) {
+            case MNT -> mnt;
+            case UTS -> uts;
+            case IPC -> ipc;
+            case NET -> net;
+            case PID -> pidForChildren;
+            case CGROUP -> cgroup;
+            case TIME -> time;
+            case USER -> throw new IllegalArgumentException("the user namespace is in Credentials");
+        };
+    }
+
+    public NsSet withMnt(MountNamespace v) {
+        return new NsSet(v, uts, ipc, net, pidForChildren, cgroup, time, timeForChildren);
+    }
+
+    public NsSet withUts(UtsNamespace v) {
+        return new NsSet(mnt, v, ipc, net, pidForChildren, cgroup, time, timeForChildren);
+    }
+
+    public NsSet withIpc(IpcNamespace v) {
+        return new NsSet(mnt, uts, v, net, pidForChildren, cgroup, time, timeForChildren);
+    }
+
+    public NsSet withNet(NetNamespace v) {
+        return new NsSet(mnt, uts, ipc, v, pidForChildren, cgroup, time, timeForChildren);
+    }
+
+    public NsSet withPidForChildren(PidNamespace v) {
+        return new NsSet(mnt, uts, ipc, net, v, cgroup, time, timeForChildren);
+    }
+
+    public NsSet withCgroup(CgroupNamespace v) {
+        return new NsSet(mnt, uts, ipc, net, pidForChildren, v, time, timeForChildren);
+    }
+
+    public NsSet withTime(TimeNamespace v) {
+        return new NsSet(mnt, uts, ipc, net, pidForChildren, cgroup, v, timeForChildren);
+    }
+
+    public NsSet withTimeForChildren(TimeNamespace v) {
+        return new NsSet(mnt, uts, ipc, net, pidForChildren, cgroup, time, v);
+    }
+}
