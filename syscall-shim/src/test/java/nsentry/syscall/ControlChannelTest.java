@@ -173,9 +173,7 @@ class ControlChannelTest {
     @Test
     void frameOverTheLimitEndsTheSession() throws Exception {
         // Only the prefix and a little of the body: the channel must refuse before buffering.
-        byte[] prefix = {(byte) 0x81, (byte) 0x80, 0x40}; // 1048577
-        peerWrite(prefix);
-        peerWrite(new byte[] {1, 2, 3});
+        peerWrite(new byte[] {(byte) 0x81, (byte) 0x80, 0x40, 1, 2, 3}); // 1048577, then 3 body bytes
         assertEquals("frame of 1048577 bytes exceeds limit 1048576", nextClosed());
         assertFalse(channel.isOpen());
         assertEquals(0, LINUX.read(peer, new byte[8]), "peer sees EOF");
