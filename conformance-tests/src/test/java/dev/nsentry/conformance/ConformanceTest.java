@@ -86,6 +86,10 @@ class ConformanceTest {
     System.out.println(r.table());
     for (String s : r.staleKnown()) System.out.println("known divergence no longer seen (remove it): " + s);
     assertTrue(r.nativeFailures().isEmpty(), "probes failed natively:\n" + String.join("\n", r.nativeFailures()));
+    if (r.launcherProblem() != null) {
+      fail("LAUNCHER NOT WORKING (every check counts as divergent): " + r.launcherProblem()
+          + "\n" + r.unexpected().size() + " divergences; see conformance-tests/RESULTS.md");
+    }
     if (!r.unexpected().isEmpty()) {
       fail(r.unexpected().size() + " divergence(s) from Linux not listed in known-divergences.txt"
           + " (launcher: " + String.join(" ", cfg.launcher()) + ")\n" + r.describeUnexpected(40));
