@@ -50,6 +50,9 @@ public final class Linux {
 
     private static final int F_GETFL = 3;
     private static final int F_SETFL = 4;
+    private static final int F_ADD_SEALS = 1033;
+    /** F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE */
+    public static final int SEAL_ALL = 0x1 | 0x2 | 0x4 | 0x8;
     private static final int SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
     private static final int MSG_CTRUNC = 0x8;
@@ -107,6 +110,8 @@ public final class Linux {
         int socketpair(int domain, int type, int protocol, @Out int[] sv);
 
         long readlink(String path, @Out byte[] buf, long size);
+
+        int open(String path, int flags, int mode);
 
         int kill(int pid, int sig);
 
@@ -271,6 +276,22 @@ public final class Linux {
             if (errno != Errno.EINTR.number()) {
                 throw new LinuxException("close(fd " + fd + ")", errno);
             }
+        }
+    }
+
+    /** open(2) of a path in the sentry's own view (e.g. /proc/self/ns/user); returns the fd. */
+    public int open(String path, int flags) {
+        int fd = libc.open(path, flags | O_CLOEXEC, 0);
+        if (fd < 0) {
+            throw fail("open(\"" + path + "\", 0" + Integer.toOctalString(flags) + ")");
+        }
+        return fd;
+    }
+
+    /** fcntl(F_ADD_SEALS) on a memfd created with MFD_ALLOW_SEALING. */
+    public void addSeals(int fd, int seals) {
+        if (libc.fcntl(fd, F_ADD_SEALS, seals) < 0) {
+            throw fail("fcntl(fd " + fd + ", F_ADD_SEALS, 0x" + Integer.toHexString(seals) + ")");
         }
     }
 

@@ -1,0 +1,185 @@
+package nsentry.sentry.calls;
+
+import nsentry.abi.Capability;
+import nsentry.abi.Errno;
+import nsentry.abi.Prctl;
+import nsentry.abi.SyscallException;
+import nsentry.nsfs.CapabilityRules;
+import nsentry.nsfs.Credentials;
+import nsentry.sentry.dispatch.Call;
+import nsentry.sentry.dispatch.TaskGone;
+import nsentry.sentry.dispatch.Verdict;
+import nsentry.sentry.runtime.Kernel;
+import nsentry.sentry.task.Task;
+
+/**
+ * capget/capset (kernel/capability.c) and the capability prctls (kernel/sys.c,
+ * security/commoncap.c cap_task_prctl). This class decodes the user ABI; the rules are in
+ * {@link CapabilityRules}.
+ */
+public final class CapabilityCalls {
+    private final Kernel kernel;
+
+    public CapabilityCalls(Kernel kernel) {
+        this.kernel = kernel;
+    }
+
+    /** cap_validate_magic: the number of u32 words per set, or -1 for an unknown version. */
+    private static int wordsFor(int version) {
+        return switch (version) {
+            case Capability.VERSION_1 -> 1;
+            case Capability.VERSION_2, Capability.VERSION_3 -> 2;
+            default -> -1;
+        };
+    }
+
+    /** capget(hdrp, datap) */
+    public Verdict capget(Call c) throws SyscallException, TaskGone {
+        long hdr = c.arg(0);
+        long data = c.arg(1);
+        c.describe(ptr(hdr) + ", " + ptr(data));
+        byte[] h = c.read(hdr, 8);
+        int version = u32(h, 0);
+        int pid = u32(h, 4);
+        int words = wordsFor(version);
+        if (words < 0) {
+            c.writeU32(hdr, Capability.VERSION_3);
+            if (data == 0) {
+                return Verdict.value(0);
+            }
+            throw new SyscallException(Errno.EINVAL, "cap_validate_magic", "unknown capability version 0x"
+                    + Integer.toHexString(version) + "; the kernel's (0x20080522) was written to the header");
+        }
+        if (data == 0) {
+            return Verdict.value(0);
+        }
+        if (pid < 0) {
+            throw new SyscallException(Errno.EINVAL, "capget", "pid " + pid + " is negative");
+        }
+        Credentials cr = c.task().state().cred();
+        if (pid != 0 && pid != c.task().tgid() && pid != c.tid()) {
+            Task target = kernel.tasks().lookup(pid);
+            if (target == null) {
+                return Verdict.cont(); // a process outside the sandbox: the kernel answers
+            }
+            cr = target.state().cred();
+        }
+        byte[] out = new byte[12 * words];
+        for (int i = 0; i < words; i++) {
+            putU32(out, i * 12, (int) (cr.capEffective() >>> (32 * i)));
+            putU32(out, i * 12 + 4, (int) (cr.capPermitted() >>> (32 * i)));
+            putU32(out, i * 12 + 8, (int) (cr.capInheritable() >>> (32 * i)));
+        }
+        c.write(data, out);
+        return Verdict.value(0);
+    }
+
+    /** capset(hdrp, datap) */
+    public Verdict capset(Call c) throws SyscallException, TaskGone {
+        long hdr = c.arg(0);
+        long data = c.arg(1);
+        c.describe(ptr(hdr) + ", " + ptr(data));
+        byte[] h = c.read(hdr, 8);
+        int version = u32(h, 0);
+        int pid = u32(h, 4);
+        int words = wordsFor(version);
+        if (words < 0) {
+            c.writeU32(hdr, Capability.VERSION_3);
+            throw new SyscallException(Errno.EINVAL, "cap_validate_magic", "unknown capability version 0x"
+                    + Integer.toHexString(version));
+        }
+        if (pid != 0 && pid != c.task().tgid()) {
+            throw new SyscallException(Errno.EPERM, "capset", "pid " + pid + " is not the caller; capset only "
+                    + "changes the calling process");
+        }
+        byte[] d = c.read(data, 12 * words);
+        long eff = 0;
+        long perm = 0;
+        long inh = 0;
+        for (int i = 0; i < words; i++) {
+            eff |= (u32(d, i * 12) & 0xffffffffL) << (32 * i);
+            perm |= (u32(d, i * 12 + 4) & 0xffffffffL) << (32 * i);
+            inh |= (u32(d, i * 12 + 8) & 0xffffffffL) << (32 * i);
+        }
+        c.describe("{version=0x" + Integer.toHexString(version) + ", pid=" + pid + "}, {effective=0x"
+                + Long.toHexString(eff) + ", permitted=0x" + Long.toHexString(perm) + ", inheritable=0x"
+                + Long.toHexString(inh) + "}");
+        Credentials next = CapabilityRules.capset(c.task().state().cred(), new CapabilityRules.CapSets(eff, perm, inh));
+        return apply(c, next);
+    }
+
+    /** prctl(option, arg2, arg3, arg4, arg5) for the capability options. */
+    public Verdict prctl(Call c) throws SyscallException {
+        int option = c.intArg(0);
+        long a2 = c.arg(1);
+        long a3 = c.arg(2);
+        long a4 = c.arg(3);
+        long a5 = c.arg(4);
+        Credentials cr = c.task().state().cred();
+        c.describe(prctlName(option) + ", " + a2 + (option == Prctl.PR_CAP_AMBIENT ? ", " + a3 : ""));
+        switch (option) {
+            case Prctl.PR_CAPBSET_READ -> {
+                return Verdict.value(CapabilityRules.capbsetRead(cr, a2));
+            }
+            case Prctl.PR_CAPBSET_DROP -> {
+                return apply(c, CapabilityRules.capbsetDrop(cr, a2));
+            }
+            case Prctl.PR_GET_KEEPCAPS -> {
+                return Verdict.value(cr.keepCaps() ? 1 : 0);
+            }
+            case Prctl.PR_SET_KEEPCAPS -> {
+                return apply(c, CapabilityRules.setKeepcaps(cr, a2));
+            }
+            case Prctl.PR_GET_SECUREBITS -> {
+                return Verdict.value(cr.securebits());
+            }
+            case Prctl.PR_SET_SECUREBITS -> {
+                return apply(c, CapabilityRules.setSecurebits(cr, a2));
+            }
+            case Prctl.PR_CAP_AMBIENT -> {
+                CapabilityRules.PrctlResult r = CapabilityRules.capAmbient(cr, a2, a3, a4, a5);
+                if (r.cred() == cr) {
+                    return Verdict.value(r.value());
+                }
+                return apply(c, r.cred());
+            }
+            default -> {
+                return Verdict.cont();
+            }
+        }
+    }
+
+    private Verdict apply(Call c, Credentials next) {
+        boolean real = c.task().realCreds();
+        kernel.updateCred(c.task(), next);
+        // With real credentials, the kernel changes them too (dropping privileges must be real).
+        return real ? new Verdict.Continue("real credentials change too") : Verdict.value(0);
+    }
+
+    static String prctlName(int option) {
+        return switch (option) {
+            case Prctl.PR_GET_KEEPCAPS -> "PR_GET_KEEPCAPS";
+            case Prctl.PR_SET_KEEPCAPS -> "PR_SET_KEEPCAPS";
+            case Prctl.PR_CAPBSET_READ -> "PR_CAPBSET_READ";
+            case Prctl.PR_CAPBSET_DROP -> "PR_CAPBSET_DROP";
+            case Prctl.PR_GET_SECUREBITS -> "PR_GET_SECUREBITS";
+            case Prctl.PR_SET_SECUREBITS -> "PR_SET_SECUREBITS";
+            case Prctl.PR_CAP_AMBIENT -> "PR_CAP_AMBIENT";
+            default -> Integer.toString(option);
+        };
+    }
+
+    static int u32(byte[] b, int off) {
+        return (b[off] & 0xff) | (b[off + 1] & 0xff) << 8 | (b[off + 2] & 0xff) << 16 | (b[off + 3] & 0xff) << 24;
+    }
+
+    static void putU32(byte[] b, int off, int v) {
+        for (int i = 0; i < 4; i++) {
+            b[off + i] = (byte) (v >>> (8 * i));
+        }
+    }
+
+    static String ptr(long addr) {
+        return addr == 0 ? "NULL" : "0x" + Long.toHexString(addr);
+    }
+}

@@ -1,0 +1,164 @@
+package nsentry.sentry.calls;
+
+import nsentry.abi.CloneFlags;
+import nsentry.abi.Errno;
+import nsentry.abi.SyscallException;
+import nsentry.nsfs.CloneRules;
+import nsentry.nsfs.Namespace;
+import nsentry.nsfs.NsType;
+import nsentry.nsfs.SetnsRules;
+import nsentry.nsfs.TaskState;
+import nsentry.nsfs.UnshareRules;
+import nsentry.sentry.dispatch.Call;
+import nsentry.sentry.dispatch.TaskGone;
+import nsentry.sentry.dispatch.Verdict;
+import nsentry.sentry.runtime.Kernel;
+import nsentry.sentry.task.ProcStatus;
+import nsentry.sentry.task.Task;
+import nsentry.sentry.task.TaskTable;
+
+/**
+ * unshare, clone, clone3 and setns (kernel/fork.c, kernel/nsproxy.c). These are never
+ * passed to the kernel with namespace flags: the model decides, and clone really forks
+ * through the shim's rewrite without the flags.
+ */
+public final class NamespaceCalls {
+    private final Kernel kernel;
+    private final NsFiles nsFiles;
+
+    public NamespaceCalls(Kernel kernel, NsFiles nsFiles) {
+        this.kernel = kernel;
+        this.nsFiles = nsFiles;
+    }
+
+    /** unshare(flags) — ksys_unshare. */
+    public Verdict unshare(Call c) throws SyscallException {
+        long flags = c.arg(0);
+        Task t = c.task();
+        c.describe(CloneFlags.describe(flags, false));
+        TaskState before = t.state();
+        TaskState after = UnshareRules.unshare(before, kernel.facts(t), flags, kernel.registry(),
+                label("unshare", t));
+        if ((flags & (CloneFlags.CLONE_FS | CloneFlags.CLONE_NEWNS | CloneFlags.CLONE_NEWUSER)) != 0) {
+            t.setFsShared(false); // the fs_struct is copied (unshare_fs)
+        }
+        kernel.updateState(t, after);
+        touchedNew(c, before, after);
+        return Verdict.value(0);
+    }
+
+    /** clone(flags, stack, parent_tid, child_tid, tls) with namespace flags — copy_process. */
+    public Verdict clone(Call c) throws SyscallException {
+        long flags = c.arg(0);
+        Task t = c.task();
+        c.describe(CloneFlags.describe(flags, true) + ", " + ptr(c.arg(1)));
+        if ((flags & CloneFlags.CLONE_NS_CLONE) == 0) {
+            return Verdict.cont();
+        }
+        TaskState child = CloneRules.child(t.state(), kernel.facts(t), flags, false, kernel.registry(),
+                label("clone", t));
+        touchedNew(c, t.state(), child);
+        return kernel.rewrites().request(c, child, flags & CloneFlags.CLONE_NS_CLONE, 0);
+    }
+
+    /** clone3(args, size) — the struct is copied first (copy_clone_args_from_user). */
+    public Verdict clone3(Call c) throws SyscallException, TaskGone {
+        long addr = c.arg(0);
+        long size = c.arg(1);
+        c.describe(ptr(addr) + ", " + size);
+        CloneRules.checkClone3Size(size);
+        byte[] raw = c.read(addr, (int) size);
+        long flags = u64(raw, 0);
+        c.describe("{flags=" + CloneFlags.describe(flags, false) + ", exit_signal=" + u64(raw, 32) + "}, " + size);
+        if ((flags & CloneFlags.CLONE_NS_ALL) == 0) {
+            // No namespace flags: the kernel runs it (threads, posix_spawn). A racing thread
+            // could add flags before the kernel copies the struct; it would get only what its
+            // real privileges allow (see SECURITY.md).
+            return Verdict.cont();
+        }
+        CloneRules.validateClone3Args(size, raw);
+        Task t = c.task();
+        TaskState child = CloneRules.child(t.state(), kernel.facts(t), flags, true, kernel.registry(),
+                label("clone3", t));
+        touchedNew(c, t.state(), child);
+        return kernel.rewrites().request(c, child, flags & CloneFlags.CLONE_NS_ALL, addr);
+    }
+
+    /** setns(fd, nstype) — kernel/nsproxy.c setns. */
+    public Verdict setns(Call c) throws SyscallException, TaskGone {
+        int fd = c.intArg(0);
+        int nstype = c.intArg(1);
+        Task t = c.task();
+        NsFiles.FdTarget target = nsFiles.identify(c, fd);
+        c.describe(fd + "<" + target.describe() + ">, " + (nstype == 0 ? "0" : CloneFlags.describe(nstype & 0xffffffffL, false)));
+        TaskState before = t.state();
+        TaskState after;
+        if (target instanceof NsFiles.NsTarget ns) {
+            c.touched(ns.namespace());
+            after = SetnsRules.setnsFd(before, kernel.facts(t), ns.namespace(), nstype);
+        } else if (target instanceof NsFiles.PidfdTarget p) {
+            Task other = lookupOrRegister(p.pid());
+            if (other == null) {
+                throw new SyscallException(Errno.ESRCH, "pidfd_pid", "the process behind the pidfd has exited");
+            }
+            ProcStatus status = ProcStatus.read(p.pid());
+            SetnsRules.PidfdTarget alive = status == null ? SetnsRules.PidfdTarget.GONE
+                    : status.isZombie() ? SetnsRules.PidfdTarget.EXITING : SetnsRules.PidfdTarget.ALIVE;
+            after = SetnsRules.setnsPidfd(before, kernel.facts(t), other.state(), alive, nstype,
+                    PtraceAccess.readRealCreds(t, other));
+        } else {
+            throw new SyscallException(target instanceof NsFiles.BadFd ? Errno.EBADF : Errno.EINVAL, "setns",
+                    "fd " + fd + " is " + target.describe() + ", not a namespace file or a pidfd");
+        }
+        if (after.cred().userNs() != before.cred().userNs() || after.ns().mnt() != before.ns().mnt()) {
+            t.setFsShared(false);
+        }
+        kernel.updateState(t, after);
+        return Verdict.value(0);
+    }
+
+    private Task lookupOrRegister(int pid) {
+        Task t = kernel.tasks().lookup(pid);
+        if (t != null) {
+            return t;
+        }
+        try {
+            return kernel.tasks().registerUnknown(pid);
+        } catch (TaskTable.TooManyTasks e) {
+            return null;
+        }
+    }
+
+    /** Namespaces in {@code after} that {@code before} did not have, for the trace. */
+    private static void touchedNew(Call c, TaskState before, TaskState after) {
+        for (NsType type : NsType.values()) {
+            Namespace a = NsFiles.namespaceOf(after, type, false);
+            Namespace b = NsFiles.namespaceOf(before, type, false);
+            if (a != b && a != null) {
+                c.touched(a);
+            }
+            if (type == NsType.PID || type == NsType.TIME) {
+                Namespace ac = NsFiles.namespaceOf(after, type, true);
+                if (ac != NsFiles.namespaceOf(before, type, true) && ac != a && ac != null) {
+                    c.touched(ac);
+                }
+            }
+        }
+    }
+
+    private static String label(String how, Task t) {
+        return "created by " + how + " in " + (t.comm() == null ? "" : t.comm() + " ") + "(tid " + t.tid() + ")";
+    }
+
+    static long u64(byte[] b, int off) {
+        long v = 0;
+        for (int i = 7; i >= 0; i--) {
+            v = v << 8 | (b[off + i] & 0xffL);
+        }
+        return v;
+    }
+
+    static String ptr(long addr) {
+        return addr == 0 ? "NULL" : "0x" + Long.toHexString(addr);
+    }
+}

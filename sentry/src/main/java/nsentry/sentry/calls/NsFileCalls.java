@@ -1,0 +1,325 @@
+package nsentry.sentry.calls;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+import nsentry.abi.Errno;
+import nsentry.abi.Nsfs;
+import nsentry.abi.SyscallException;
+import nsentry.nsfs.Credentials;
+import nsentry.nsfs.Namespace;
+import nsentry.nsfs.NsIoctls;
+import nsentry.nsfs.NsType;
+import nsentry.nsfs.UtsRules;
+import nsentry.procfs.IdMapFile;
+import nsentry.procfs.MaxNamespacesFile;
+import nsentry.procfs.SetgroupsFile;
+import nsentry.sentry.dispatch.Call;
+import nsentry.sentry.dispatch.TaskGone;
+import nsentry.sentry.dispatch.Verdict;
+import nsentry.sentry.runtime.Kernel;
+import nsentry.syscall.LinuxException;
+import nsentry.syscall.StatResult;
+
+/**
+ * Operations on fds in the emulated-file band and the NS_GET_* ioctls (fs/nsfs.c
+ * ns_file_operations, ns_ioctl). An nsfs file has no read or write: read is EINVAL, write
+ * EBADF (it is open read-only), lseek ESPIPE, fchmod EPERM; writable /proc files are
+ * written through the model (uid_map, gid_map, setgroups, max_*_namespaces, hostname).
+ */
+public final class NsFileCalls {
+    private static final int SEEK_CUR = 1;
+
+    private final Kernel kernel;
+    private final NsFiles nsFiles;
+    private final ProcFileCalls procFiles;
+
+    public NsFileCalls(Kernel kernel, NsFiles nsFiles, ProcFileCalls procFiles) {
+        this.kernel = kernel;
+        this.nsFiles = nsFiles;
+        this.procFiles = procFiles;
+    }
+
+    /** What a band fd is: an nsfs stand-in, a writable emulated /proc file, or neither. */
+    private sealed interface BandFile permits NsFile, ProcFile, Plain {}
+
+    private record NsFile(Namespace ns) implements BandFile {}
+
+    private record ProcFile(ProcFileCalls.OpenProcFile file) implements BandFile {}
+
+    private record Plain() implements BandFile {}
+
+    private BandFile classify(Call c, int fd) throws TaskGone {
+        int local;
+        try {
+            local = kernel.linux().pidfdGetfd(leaderPidfd(c), fd);
+        } catch (LinuxException e) {
+            c.revalidate();
+            return new Plain();
+        }
+        try {
+            StatResult st = kernel.linux().fstat(local);
+            if (kernel.backing().isBacking(st.dev(), st.ino())) {
+                Namespace ns = kernel.registry().byInode(st.ino()).orElse(null);
+                return ns == null ? new Plain() : new NsFile(ns);
+            }
+            if (kernel.linux().fstatfsType(local) == Nsfs.NSFS_MAGIC) {
+                Namespace ns = kernel.registry().byInode(st.ino()).orElse(null);
+                return ns == null ? new Plain() : new NsFile(ns);
+            }
+            ProcFileCalls.OpenProcFile f = procFiles.writableFile(st.dev(), st.ino());
+            return f == null ? new Plain() : new ProcFile(f);
+        } finally {
+            kernel.linux().close(local);
+            c.revalidate();
+        }
+    }
+
+    private int leaderPidfd(Call c) {
+        var leader = kernel.tasks().lookup(c.task().tgid());
+        return leader != null ? leader.pidfd() : c.task().pidfd();
+    }
+
+    private boolean inBand(Call c) {
+        return kernel.band().contains(c.arg(0));
+    }
+
+    public Verdict read(Call c) throws TaskGone {
+        c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2));
+        if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile ns) {
+            c.touched(ns.ns());
+            return Verdict.fail(Errno.EINVAL, "vfs_read", "namespace files cannot be read");
+        }
+        return Verdict.cont();
+    }
+
+    public Verdict pread(Call c) throws TaskGone {
+        return read(c);
+    }
+
+    public Verdict pwrite(Call c) throws TaskGone {
+        c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2) + ", " + c.arg(3));
+        if (!inBand(c)) {
+            return Verdict.cont();
+        }
+        BandFile f = classify(c, c.intArg(0));
+        if (f instanceof NsFile) {
+            return Verdict.fail(Errno.EBADF, "vfs_write", "namespace files are open read-only");
+        }
+        if (f instanceof ProcFile) {
+            return Verdict.fail(Errno.ESPIPE, "proc_id_map_write", "these /proc files do not support pwrite");
+        }
+        return Verdict.cont();
+    }
+
+    public Verdict writev(Call c) throws TaskGone {
+        c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2));
+        if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile) {
+            return Verdict.fail(Errno.EBADF, "vfs_writev", "namespace files are open read-only");
+        }
+        return Verdict.cont();
+    }
+
+    /** write(fd, buf, count): the uid_map/gid_map/setgroups/sysctl write paths. */
+    public Verdict write(Call c) throws SyscallException, TaskGone {
+        int fd = c.intArg(0);
+        long buf = c.arg(1);
+        long count = c.arg(2);
+        c.describe(fd + ", " + NamespaceCalls.ptr(buf) + ", " + count);
+        if (!inBand(c)) {
+            return Verdict.cont();
+        }
+        BandFile f = classify(c, fd);
+        if (f instanceof NsFile ns) {
+            c.touched(ns.ns());
+            return Verdict.fail(Errno.EBADF, "vfs_write", "namespace files are open read-only");
+        }
+        if (!(f instanceof ProcFile pf)) {
+            return Verdict.cont();
+        }
+        ProcFileCalls.OpenProcFile file = pf.file();
+        long pos = kernel.linux().lseek(file.backingFd(), 0, SEEK_CUR);
+        Credentials writer = c.task().state().cred();
+        long written = switch (file.kind()) {
+            case UID_MAP, GID_MAP -> {
+                boolean uid = file.kind() == ProcTarget.Kind.UID_MAP;
+                IdMapFile.checkWrite(file.target(), file.opener(), pos, count, uid); // before the copy (map_write)
+                yield IdMapFile.write(file.target(), file.opener(), writer, pos, readData(c, buf, count), uid);
+            }
+            case SETGROUPS -> {
+                SetgroupsFile.checkWrite(pos, count);
+                yield SetgroupsFile.write(file.target(), pos, readData(c, buf, count));
+            }
+            case MAX_NAMESPACES -> MaxNamespacesFile.write(file.target(), ProcFileCalls.maxNamespacesType(file.name()),
+                    pos, readData(c, buf, Math.min(count, Nsfs.PAGE_SIZE - 1)));
+            case UTS_NAME -> writeUts(c, file, pos, buf, count);
+            default -> throw new SyscallException(Errno.EINVAL, "nsentry", "unexpected file " + file.name());
+        };
+        c.describe(fd + "<" + file.name() + ">, \"" + printable(c, buf, count) + "\", " + count);
+        kernel.linux().lseek(file.backingFd(), written, SEEK_CUR);
+        return Verdict.value(written);
+    }
+
+    private long writeUts(Call c, ProcFileCalls.OpenProcFile file, long pos, long buf, long count)
+            throws SyscallException, TaskGone {
+        byte[] data = readData(c, buf, Math.min(count, Nsfs.NEW_UTS_LEN + 1));
+        int len = 0;
+        while (len < data.length && data[len] != '\n' && data[len] != 0) {
+            len++;
+        }
+        byte[] value = java.util.Arrays.copyOf(data, Math.min(len, Nsfs.NEW_UTS_LEN));
+        // The open checked the permission (proc_sys_permission); the name is the writer's UTS namespace's.
+        if (file.name().equals("hostname")) {
+            UtsRules.sethostname(c.task().state(), value);
+        } else {
+            UtsRules.setdomainname(c.task().state(), value);
+        }
+        return count;
+    }
+
+    private static byte[] readData(Call c, long buf, long count) throws SyscallException, TaskGone {
+        return count == 0 ? new byte[0] : c.read(buf, (int) count);
+    }
+
+    private static String printable(Call c, long buf, long count) {
+        try {
+            byte[] d = c.read(buf, (int) Math.min(count, 200));
+            return new String(d, StandardCharsets.UTF_8).replace("\n", "\\n").replace("\0", "\\0");
+        } catch (SyscallException | TaskGone e) {
+            return "?";
+        }
+    }
+
+    public Verdict lseek(Call c) throws TaskGone {
+        c.describe(c.intArg(0) + ", " + c.arg(1) + ", " + c.arg(2));
+        if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile) {
+            return Verdict.fail(Errno.ESPIPE, "no_llseek", "namespace files cannot seek");
+        }
+        return Verdict.cont();
+    }
+
+    public Verdict fstat(Call c) throws SyscallException, TaskGone {
+        c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)));
+        if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile ns && !ns.ns().isInitial()) {
+            c.touched(ns.ns());
+            c.write(c.arg(1), NsStat.stat(kernel, ns.ns(), c.task().state().cred()));
+            return Verdict.value(0);
+        }
+        return Verdict.cont();
+    }
+
+    /** fstatfs of an nsfs file: NSFS_MAGIC, the nsfs block size and name length. */
+    public Verdict fstatfs(Call c) throws SyscallException, TaskGone {
+        c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)));
+        if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile ns && !ns.ns().isInitial()) {
+            ByteBuffer b = ByteBuffer.allocate(120).order(ByteOrder.LITTLE_ENDIAN);
+            b.putLong(0, Nsfs.NSFS_MAGIC);
+            b.putLong(8, Nsfs.PAGE_SIZE);
+            b.putLong(64, 255);
+            b.putLong(72, Nsfs.PAGE_SIZE);
+            c.write(c.arg(1), b.array());
+            return Verdict.value(0);
+        }
+        return Verdict.cont();
+    }
+
+    public Verdict fchmod(Call c) throws TaskGone {
+        c.describe(c.intArg(0) + ", 0" + Long.toOctalString(c.arg(1)));
+        if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile) {
+            return Verdict.fail(Errno.EPERM, "nsfs", "namespace files cannot change mode");
+        }
+        return Verdict.cont();
+    }
+
+    public Verdict fchown(Call c) throws TaskGone {
+        c.describe(c.intArg(0) + ", " + IdentityCalls.id(c.arg(1)) + ", " + IdentityCalls.id(c.arg(2)));
+        if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile) {
+            return Verdict.fail(Errno.EPERM, "nsfs", "namespace files cannot change owner");
+        }
+        return Verdict.cont();
+    }
+
+    public Verdict ftruncate(Call c) throws TaskGone {
+        c.describe(c.intArg(0) + ", " + c.arg(1));
+        if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile) {
+            return Verdict.fail(Errno.EINVAL, "do_ftruncate", "namespace files are not open for writing");
+        }
+        return Verdict.cont();
+    }
+
+    /** ioctl(fd, cmd, arg): NS_GET_* on namespace files (ns_ioctl); ENOTTY for anything else on them. */
+    public Verdict ioctl(Call c) throws SyscallException, TaskGone {
+        int fd = c.intArg(0);
+        long cmd = c.arg(1) & 0xffffffffL;
+        c.describe(fd + ", " + ioctlName(cmd) + ", " + NamespaceCalls.ptr(c.arg(2)));
+        NsFiles.FdTarget target = nsFiles.identify(c, fd);
+        if (!(target instanceof NsFiles.NsTarget t)) {
+            return Verdict.cont();
+        }
+        Namespace ns = t.namespace();
+        c.touched(ns);
+        c.describe(fd + "<" + target.describe() + ">, " + ioctlName(cmd) + ", " + NamespaceCalls.ptr(c.arg(2)));
+        var caller = c.task().state();
+        if (cmd == Nsfs.NS_GET_USERNS) {
+            return nsFiles.inject(c, NsIoctls.getUserns(caller.cred(), ns), true);
+        }
+        if (cmd == Nsfs.NS_GET_PARENT) {
+            return nsFiles.inject(c, NsIoctls.getParent(caller, ns), true);
+        }
+        if (cmd == Nsfs.NS_GET_NSTYPE) {
+            return Verdict.value(ns.type().cloneFlag());
+        }
+        if (cmd == Nsfs.NS_GET_OWNER_UID) {
+            long uid = NsIoctls.getOwnerUid(caller.cred(), ns);
+            c.writeU32(c.arg(2), (int) uid);
+            return Verdict.value(0);
+        }
+        if (cmd == Nsfs.NS_GET_ID || cmd == Nsfs.NS_GET_MNTNS_ID) {
+            if (cmd == Nsfs.NS_GET_MNTNS_ID && ns.type() != NsType.MNT) {
+                throw new SyscallException(Errno.EINVAL, "ns_ioctl", "NS_GET_MNTNS_ID on a " + ns.type().procName()
+                        + " namespace");
+            }
+            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            b.putLong(0, ns.inode());
+            c.write(c.arg(2), b.array());
+            return Verdict.value(0);
+        }
+        if (cmd >= Nsfs.NS_GET_PID_FROM_PIDNS && cmd <= Nsfs.NS_GET_TGID_IN_PIDNS) {
+            // pid namespaces are emulated in identity only: every task keeps its host pid.
+            if (ns.type() != NsType.PID) {
+                throw new SyscallException(Errno.EINVAL, "ns_ioctl", ioctlName(cmd) + " on a "
+                        + ns.type().procName() + " namespace");
+            }
+            int pid = c.intArg(2);
+            if (pid <= 0 || nsentry.sentry.task.ProcStatus.read(pid) == null) {
+                throw new SyscallException(Errno.ESRCH, "ns_ioctl", "no process " + pid);
+            }
+            return Verdict.value(pid);
+        }
+        throw new SyscallException(Errno.ENOTTY, "ns_ioctl", "ioctl 0x" + Long.toHexString(cmd)
+                + " is not a namespace ioctl");
+    }
+
+    static String ioctlName(long cmd) {
+        if (cmd == Nsfs.NS_GET_USERNS) {
+            return "NS_GET_USERNS";
+        }
+        if (cmd == Nsfs.NS_GET_PARENT) {
+            return "NS_GET_PARENT";
+        }
+        if (cmd == Nsfs.NS_GET_NSTYPE) {
+            return "NS_GET_NSTYPE";
+        }
+        if (cmd == Nsfs.NS_GET_OWNER_UID) {
+            return "NS_GET_OWNER_UID";
+        }
+        if (cmd == Nsfs.NS_GET_MNTNS_ID) {
+            return "NS_GET_MNTNS_ID";
+        }
+        if (cmd == Nsfs.NS_GET_ID) {
+            return "NS_GET_ID";
+        }
+        return "0x" + Long.toHexString(cmd);
+    }
+}

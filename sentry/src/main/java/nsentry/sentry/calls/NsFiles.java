@@ -1,0 +1,190 @@
+package nsentry.sentry.calls;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import nsentry.abi.Errno;
+import nsentry.abi.Nsfs;
+import nsentry.abi.SyscallException;
+import nsentry.nsfs.Namespace;
+import nsentry.nsfs.NsType;
+import nsentry.nsfs.TaskState;
+import nsentry.sentry.dispatch.Call;
+import nsentry.sentry.dispatch.TaskGone;
+import nsentry.sentry.dispatch.Verdict;
+import nsentry.sentry.runtime.Kernel;
+import nsentry.sentry.task.Task;
+import nsentry.syscall.LinuxException;
+import nsentry.syscall.StatResult;
+
+/**
+ * Namespace files as the workload holds them: recognising an fd (an emulated namespace's
+ * backing file, a real nsfs file, a pidfd, or something else) by (st_dev, st_ino) of a
+ * copy taken with pidfd_getfd, and handing out new ones with SECCOMP_IOCTL_NOTIF_ADDFD.
+ */
+public final class NsFiles {
+    /** PID_FS_MAGIC (pidfs, Linux ≥ 6.9) */
+    private static final long PIDFS_MAGIC = 0x50494446L;
+    /** ANON_INODE_FS_MAGIC (pidfds before pidfs) */
+    private static final long ANON_INODE_FS_MAGIC = 0x09041934L;
+
+    /** What an fd of the workload is. */
+    public sealed interface FdTarget {
+        String describe();
+    }
+
+    public record NsTarget(Namespace namespace) implements FdTarget {
+        @Override
+        public String describe() {
+            return namespace.type().procName() + ":[" + namespace.inode() + "]";
+        }
+    }
+
+    public record PidfdTarget(int pid) implements FdTarget {
+        @Override
+        public String describe() {
+            return "pidfd:" + pid;
+        }
+    }
+
+    public record BadFd() implements FdTarget {
+        @Override
+        public String describe() {
+            return "not an open fd";
+        }
+    }
+
+    public record OtherFile(String what) implements FdTarget {
+        @Override
+        public String describe() {
+            return what;
+        }
+    }
+
+    private final Kernel kernel;
+
+    public NsFiles(Kernel kernel) {
+        this.kernel = kernel;
+    }
+
+    /** Recognises fd {@code fd} of the calling task. */
+    public FdTarget identify(Call c, int fd) throws TaskGone {
+        if (fd < 0) {
+            return new BadFd();
+        }
+        int local;
+        try {
+            local = kernel.linux().pidfdGetfd(processPidfd(c.task()), fd);
+        } catch (LinuxException e) {
+            c.revalidate();
+            return e.errno() == Errno.EBADF ? new BadFd() : new OtherFile("unreadable fd (" + e.getMessage() + ")");
+        }
+        try {
+            StatResult st = kernel.linux().fstat(local);
+            long fsType = kernel.linux().fstatfsType(local);
+            if (kernel.backing().isBacking(st.dev(), st.ino())) {
+                Namespace ns = kernel.registry().byInode(st.ino()).orElse(null);
+                return ns != null ? new NsTarget(ns) : new OtherFile("a released namespace");
+            }
+            if (fsType == Nsfs.NSFS_MAGIC) {
+                Namespace ns = kernel.registry().byInode(st.ino()).orElse(null);
+                return ns != null ? new NsTarget(ns)
+                        : new OtherFile("a real namespace outside the sandbox (inode " + st.ino() + ")");
+            }
+            if (fsType == PIDFS_MAGIC || fsType == ANON_INODE_FS_MAGIC) {
+                int pid = pidOfPidfd(local);
+                if (pid != Integer.MIN_VALUE) {
+                    return new PidfdTarget(pid);
+                }
+            }
+            return new OtherFile("a file that is neither a namespace nor a pidfd");
+        } finally {
+            kernel.linux().close(local);
+            c.revalidate();
+        }
+    }
+
+    /** The "Pid:" line of our copy's fdinfo; -1 for an exited process. */
+    private static int pidOfPidfd(int localFd) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + localFd))) {
+                if (line.startsWith("Pid:")) {
+                    return Integer.parseInt(line.substring(4).trim());
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return Integer.MIN_VALUE;
+        }
+        return Integer.MIN_VALUE;
+    }
+
+    /** pidfd_getfd needs a pidfd of the process; the thread-group leader's if we know it. */
+    private int processPidfd(Task t) {
+        Task leader = kernel.tasks().lookup(t.tgid());
+        return leader != null ? leader.pidfd() : t.pidfd();
+    }
+
+    /** A task's namespace of {@code type} (the *_for_children one if asked). */
+    public static Namespace namespaceOf(TaskState s, NsType type, boolean forChildren) {
+        return switch (type) {
+            case USER -> s.cred().userNs();
+            case MNT -> s.ns().mnt();
+            case UTS -> s.ns().uts();
+            case IPC -> s.ns().ipc();
+            case NET -> s.ns().net();
+            case CGROUP -> s.ns().cgroup();
+            case PID -> forChildren ? s.ns().pidForChildren() : s.activePidNs();
+            case TIME -> forChildren ? s.ns().timeForChildren() : s.ns().time();
+        };
+    }
+
+    /**
+     * Gives the calling task a new read-only fd for {@code ns} as the call's result: the
+     * backing file of an emulated namespace, or the real file of an initial one. Placed in
+     * the fd band when there is room, so read/write/fstat/ioctl on it are emulated.
+     */
+    public Verdict inject(Call c, Namespace ns, boolean cloexec) throws SyscallException {
+        int src;
+        boolean close = false;
+        if (ns.isInitial()) {
+            try {
+                src = kernel.linux().open("/proc/self/ns/" + ns.type().procName(), 0);
+                close = true;
+            } catch (LinuxException e) {
+                throw new SyscallException(Errno.ENOENT, "nsentry", "cannot open the real " + ns.type().procName()
+                        + " namespace: " + e.getMessage());
+            }
+        } else {
+            src = kernel.backing().backingFd(ns.inode());
+            if (src < 0) {
+                throw new SyscallException(Errno.ENOENT, "nsentry", "namespace " + ns + " has been released");
+            }
+        }
+        try {
+            int slot = kernel.band().lowestFree(c.tid());
+            int fd = kernel.listener().addFd(c.notification().id(), src, slot, cloexec, true);
+            c.touched(ns);
+            return new Verdict.Answered(fd, slot < 0 ? "fd band full: read/fstat of this fd are not emulated" : "");
+        } catch (LinuxException e) {
+            if (e.errno() == Errno.ENOENT) {
+                throw new SyscallException(Errno.EINTR, "nsentry", "the thread left the call");
+            }
+            throw new SyscallException(e.errno() == null ? Errno.EMFILE : e.errno(), "seccomp_addfd",
+                    "could not install the namespace fd: " + e.getMessage());
+        } finally {
+            if (close) {
+                kernel.linux().close(src);
+            }
+        }
+    }
+
+    /** "user:[4026531837]" */
+    public static String linkText(Namespace ns) {
+        return ns.type().procName() + ":[" + ns.inode() + "]";
+    }
+
+    static SyscallException gone(String what) {
+        return new SyscallException(Errno.ESRCH, "proc_ns_get_link", what);
+    }
+}

@@ -1,0 +1,423 @@
+package nsentry.sentry.calls;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import nsentry.abi.Errno;
+import nsentry.abi.Nsfs;
+import nsentry.abi.SyscallException;
+import nsentry.nsfs.Credentials;
+import nsentry.nsfs.Namespace;
+import nsentry.nsfs.NsType;
+import nsentry.nsfs.TaskState;
+import nsentry.nsfs.UserNamespace;
+import nsentry.nsfs.UtsNamespace;
+import nsentry.procfs.IdMapFile;
+import nsentry.procfs.MaxNamespacesFile;
+import nsentry.procfs.SetgroupsFile;
+import nsentry.procfs.StatusFile;
+import nsentry.sentry.dispatch.Call;
+import nsentry.sentry.dispatch.TaskGone;
+import nsentry.sentry.dispatch.Verdict;
+import nsentry.sentry.runtime.Kernel;
+import nsentry.sentry.task.ProcStatus;
+import nsentry.sentry.task.Task;
+import nsentry.syscall.LinuxException;
+
+/**
+ * Paths into /proc that nsentry emulates: /proc/PID/ns/* (open, readlink, stat),
+ * uid_map, gid_map, setgroups, status, /proc/sys/user/max_*_namespaces and
+ * /proc/sys/kernel/{hostname,domainname}. Every other path continues to the kernel, and
+ * that decision is made first and cheaply.
+ */
+public final class ProcFileCalls {
+    private static final int O_ACCMODE = 3;
+    private static final int O_RDONLY = 0;
+    private static final int O_CLOEXEC = 02000000;
+    private static final int O_PATH = 010000000;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int MFD_CLOEXEC = 1;
+    /** Writable emulated files kept (their backing fds stay open so inode numbers stay unique). */
+    private static final int MAX_OPEN_FILES = 4096;
+
+    /** A writable emulated /proc file handed to the workload, recognised by its inode. */
+    public record OpenProcFile(ProcTarget.Kind kind, UserNamespace target, Credentials opener, String name,
+            int backingFd, UtsNamespace uts) {}
+
+    private final Kernel kernel;
+    private final NsFiles nsFiles;
+    private final Map<Long, OpenProcFile> writable = new LinkedHashMap<>();
+
+    public ProcFileCalls(Kernel kernel, NsFiles nsFiles) {
+        this.kernel = kernel;
+        this.nsFiles = nsFiles;
+    }
+
+    // ------------------------------------------------------------------ open
+
+    public Verdict open(Call c) throws SyscallException, TaskGone {
+        return doOpen(c, ProcPaths.AT_FDCWD, c.arg(0), c.intArg(1));
+    }
+
+    public Verdict openat(Call c) throws SyscallException, TaskGone {
+        return doOpen(c, c.intArg(0), c.arg(1), c.intArg(2));
+    }
+
+    /** openat2(dirfd, path, struct open_how *how, size): flags are the first u64 of how. */
+    public Verdict openat2(Call c) throws SyscallException, TaskGone {
+        long size = c.arg(3);
+        if (size < 24) {
+            return Verdict.cont(); // the kernel's EINVAL
+        }
+        long flags = NamespaceCalls.u64(c.read(c.arg(2), 8), 0);
+        return doOpen(c, c.intArg(0), c.arg(1), (int) flags);
+    }
+
+    private Verdict doOpen(Call c, int dirfd, long pathAddr, int flags) throws SyscallException, TaskGone {
+        String path = c.readPath(pathAddr);
+        String resolved = ProcPaths.resolve(c.tid(), c.task().tgid(), dirfd, path);
+        c.describe((dirfd == ProcPaths.AT_FDCWD ? "AT_FDCWD" : Integer.toString(dirfd)) + ", \"" + path + "\", 0x"
+                + Integer.toHexString(flags));
+        if (resolved == null) {
+            return Verdict.cont();
+        }
+        ProcTarget target = ProcTarget.parse(resolved);
+        if (target.kind() == ProcTarget.Kind.OTHER || (flags & O_PATH) != 0) {
+            return Verdict.cont();
+        }
+        boolean cloexec = (flags & O_CLOEXEC) != 0;
+        boolean forWrite = (flags & O_ACCMODE) != O_RDONLY;
+        switch (target.kind()) {
+            case NS_ENTRY -> {
+                Namespace ns = nsEntry(c, target);
+                if (ns == null) {
+                    return Verdict.cont();
+                }
+                if (forWrite) {
+                    throw new SyscallException(Errno.EPERM, "nsfs", "namespace files open read-only");
+                }
+                return nsFiles.inject(c, ns, cloexec);
+            }
+            case UID_MAP, GID_MAP, SETGROUPS -> {
+                return openIdFile(c, target, forWrite, cloexec);
+            }
+            case STATUS -> {
+                if (forWrite) {
+                    return Verdict.cont();
+                }
+                return openStatus(c, target, cloexec);
+            }
+            case MAX_NAMESPACES -> {
+                return openMaxNamespaces(c, target, forWrite, cloexec);
+            }
+            case UTS_NAME -> {
+                return openUtsName(c, target, forWrite, cloexec);
+            }
+            default -> {
+                return Verdict.cont();
+            }
+        }
+    }
+
+    /**
+     * The namespace a /proc/PID/ns entry names, or null when the real file is right (the
+     * namespace is the host's initial one, or the process is not the sandbox's).
+     * Zombies ENOENT; the ptrace access rule EACCES (fs/proc/namespaces.c).
+     */
+    private Namespace nsEntry(Call c, ProcTarget target) throws SyscallException {
+        Task owner = kernel.tasks().lookup(target.taskId());
+        if (owner == null) {
+            return null;
+        }
+        boolean forChildren = target.name().endsWith("_for_children");
+        NsType type = NsType.ofProcName(forChildren ? target.name().substring(0, target.name().indexOf('_'))
+                : target.name()).orElseThrow();
+        Namespace ns = NsFiles.namespaceOf(owner.state(), type, forChildren);
+        if (ns == null || ns.isInitial()) {
+            return null;
+        }
+        ProcStatus status = ProcStatus.read(target.taskId());
+        if (status == null) {
+            throw new SyscallException(Errno.ENOENT, "proc_ns_get_link", "process " + target.taskId() + " is gone");
+        }
+        if (status.isZombie()) {
+            throw new SyscallException(Errno.ENOENT, "proc_ns_get_link", "process " + target.taskId()
+                    + " is a zombie");
+        }
+        if (!PtraceAccess.readFsCreds(c.task(), owner)) {
+            throw new SyscallException(Errno.EACCES, "proc_ns_get_link", "ptrace_may_access(PTRACE_MODE_READ_FSCREDS)"
+                    + " denies access to process " + target.taskId() + "'s namespaces");
+        }
+        return ns;
+    }
+
+    private TaskState stateOf(int tid) {
+        Task t = kernel.tasks().lookup(tid);
+        return t != null ? t.state() : null;
+    }
+
+    private Verdict openIdFile(Call c, ProcTarget target, boolean forWrite, boolean cloexec)
+            throws SyscallException, TaskGone {
+        TaskState owner = stateOf(target.taskId());
+        Credentials opener = c.task().state().cred();
+        UserNamespace targetNs = owner != null ? owner.cred().userNs() : kernel.registry().initialUserNs();
+        if (targetNs.isInitial() && opener.userNs().isInitial() && c.task().realCreds()) {
+            return Verdict.cont(); // the real file says the same
+        }
+        boolean uid = target.kind() == ProcTarget.Kind.UID_MAP;
+        if (target.kind() == ProcTarget.Kind.SETGROUPS && forWrite) {
+            SetgroupsFile.checkOpenForWrite(targetNs, opener);
+        }
+        String content = switch (target.kind()) {
+            case UID_MAP, GID_MAP -> IdMapFile.read(targetNs, opener.userNs(), uid);
+            default -> SetgroupsFile.read(targetNs);
+        };
+        if (!forWrite) {
+            return injectContent(c, target.name(), content, cloexec);
+        }
+        return injectWritable(c, new OpenProcFile(target.kind(), targetNs, opener, target.name(), -1, null),
+                content, cloexec);
+    }
+
+    private Verdict openStatus(Call c, ProcTarget target, boolean cloexec) throws SyscallException, TaskGone {
+        Task owner = kernel.tasks().lookup(target.taskId());
+        if (owner == null || (owner.realCreds() && c.task().state().cred().userNs().isInitial())) {
+            return Verdict.cont();
+        }
+        String real = Kernel.readProcFile("/proc/" + target.pid() + (target.tid() != 0 ? "/task/" + target.tid() : "")
+                + "/status");
+        if (real == null) {
+            return Verdict.cont(); // the kernel reports the error
+        }
+        String text = StatusFile.rewrite(real, owner.state().cred(), c.task().state().cred().userNs());
+        return injectContent(c, "status", text, cloexec);
+    }
+
+    private Verdict openMaxNamespaces(Call c, ProcTarget target, boolean forWrite, boolean cloexec)
+            throws SyscallException, TaskGone {
+        Credentials opener = c.task().state().cred();
+        UserNamespace ns = opener.userNs();
+        NsType type = maxNamespacesType(target.name());
+        if (type == null) {
+            return Verdict.cont();
+        }
+        MaxNamespacesFile.checkOpen(ns, opener, forWrite);
+        String content = new String(MaxNamespacesFile.read(ns, type, 0, Nsfs.PAGE_SIZE), StandardCharsets.US_ASCII);
+        if (!forWrite) {
+            return injectContent(c, target.name(), content, cloexec);
+        }
+        return injectWritable(c, new OpenProcFile(target.kind(), ns, opener, target.name(), -1, null), content,
+                cloexec);
+    }
+
+    private Verdict openUtsName(Call c, ProcTarget target, boolean forWrite, boolean cloexec)
+            throws SyscallException, TaskGone {
+        UtsNamespace uts = c.task().state().ns().uts();
+        if (uts.isInitial()) {
+            return Verdict.cont();
+        }
+        String value = target.name().equals("hostname") ? uts.hostname() : uts.domainname();
+        if (!forWrite) {
+            return injectContent(c, target.name(), value + "\n", cloexec);
+        }
+        Credentials opener = c.task().state().cred();
+        if (opener.euid().value() != 0 && !opener.hasEffective(nsentry.abi.Capability.CAP_DAC_OVERRIDE)) {
+            throw new SyscallException(Errno.EACCES, "proc_sys_permission", "/proc/sys/kernel/" + target.name()
+                    + " is writable by the initial namespace's root only");
+        }
+        return injectWritable(c, new OpenProcFile(target.kind(), opener.userNs(), opener, target.name(), -1, uts),
+                value + "\n", cloexec);
+    }
+
+    /** The namespace type of /proc/sys/user/max_TYPE_namespaces, or null. */
+    static NsType maxNamespacesType(String name) {
+        for (NsType t : NsType.values()) {
+            if (t.maxSysctlName().equals(name)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /** A read-only snapshot of an emulated file, at the lowest free fd. */
+    private Verdict injectContent(Call c, String name, String content, boolean cloexec) throws SyscallException {
+        int fd = kernel.linux().memfdCreate("nsentry-" + name, MFD_CLOEXEC);
+        try {
+            byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+            if (bytes.length > 0) {
+                kernel.linux().write(fd, bytes);
+            }
+            kernel.linux().lseek(fd, 0, 0);
+            int installed = kernel.listener().addFd(c.notification().id(), fd, -1, cloexec, true);
+            return new Verdict.Answered(installed, "emulated " + name + " (snapshot)");
+        } catch (LinuxException e) {
+            throw addFdFailure(e);
+        } finally {
+            kernel.linux().close(fd);
+        }
+    }
+
+    /** A writable emulated file, in the fd band so that write() reaches the sentry. */
+    private Verdict injectWritable(Call c, OpenProcFile file, String content, boolean cloexec)
+            throws SyscallException {
+        int slot = kernel.band().lowestFree(c.tid());
+        if (slot < 0) {
+            throw new SyscallException(Errno.EMFILE, "nsentry", "no free fd in the emulated-file band ("
+                    + kernel.band().base() + ".." + (kernel.band().base() + kernel.band().size() - 1) + ")");
+        }
+        int fd = kernel.linux().memfdCreate("nsentry-" + file.name(), MFD_CLOEXEC);
+        try {
+            byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+            if (bytes.length > 0) {
+                kernel.linux().write(fd, bytes);
+                kernel.linux().lseek(fd, 0, 0);
+            }
+            long inode = kernel.linux().fstat(fd).ino();
+            OpenProcFile kept = new OpenProcFile(file.kind(), file.target(), file.opener(), file.name(), fd, file.uts());
+            int installed = kernel.listener().addFd(c.notification().id(), fd, slot, cloexec, true);
+            remember(inode, kept);
+            return new Verdict.Answered(installed, "emulated " + file.name() + " for writing");
+        } catch (LinuxException e) {
+            kernel.linux().close(fd);
+            throw addFdFailure(e);
+        }
+    }
+
+    private void remember(long inode, OpenProcFile file) {
+        OpenProcFile old = writable.put(inode, file);
+        if (old != null && old.backingFd() != file.backingFd()) {
+            kernel.linux().close(old.backingFd());
+        }
+        if (writable.size() > MAX_OPEN_FILES) {
+            var eldest = writable.entrySet().iterator().next();
+            kernel.linux().close(eldest.getValue().backingFd());
+            writable.remove(eldest.getKey());
+        }
+    }
+
+    /** The writable emulated file behind (dev, ino) of a workload fd, or null. */
+    public OpenProcFile writableFile(long dev, long inode) {
+        OpenProcFile f = writable.get(inode);
+        if (f == null) {
+            return null;
+        }
+        return kernel.linux().fstat(f.backingFd()).dev() == dev ? f : null;
+    }
+
+    static SyscallException addFdFailure(LinuxException e) {
+        if (e.is(Errno.ENOENT)) {
+            return new SyscallException(Errno.EINTR, "seccomp_addfd", "the thread left the call");
+        }
+        Errno errno = e.errno() != null ? e.errno() : Errno.EMFILE;
+        return new SyscallException(errno, "seccomp_addfd", "could not install the fd: " + e.getMessage());
+    }
+
+    // ------------------------------------------------------------------ readlink
+
+    public Verdict readlink(Call c) throws SyscallException, TaskGone {
+        return doReadlink(c, ProcPaths.AT_FDCWD, c.arg(0), c.arg(1), c.intArg(2));
+    }
+
+    public Verdict readlinkat(Call c) throws SyscallException, TaskGone {
+        return doReadlink(c, c.intArg(0), c.arg(1), c.arg(2), c.intArg(3));
+    }
+
+    private Verdict doReadlink(Call c, int dirfd, long pathAddr, long buf, int bufsiz)
+            throws SyscallException, TaskGone {
+        String path = c.readPath(pathAddr);
+        c.describe("\"" + path + "\", " + NamespaceCalls.ptr(buf) + ", " + bufsiz);
+        String resolved = ProcPaths.resolve(c.tid(), c.task().tgid(), dirfd, path);
+        if (resolved == null) {
+            return Verdict.cont();
+        }
+        ProcTarget target = ProcTarget.parse(resolved);
+        String text = null;
+        if (target.kind() == ProcTarget.Kind.NS_ENTRY) {
+            Namespace ns = nsEntry(c, target);
+            if (ns != null) {
+                c.touched(ns);
+                text = NsFiles.linkText(ns);
+            }
+        } else if (target.kind() == ProcTarget.Kind.FD_LINK && target.pid() == c.task().tgid()) {
+            NsFiles.FdTarget fd = nsFiles.identify(c, Integer.parseInt(target.name()));
+            if (fd instanceof NsFiles.NsTarget ns && !ns.namespace().isInitial()) {
+                text = NsFiles.linkText(ns.namespace());
+            }
+        }
+        if (text == null) {
+            return Verdict.cont();
+        }
+        if (bufsiz <= 0) {
+            throw new SyscallException(Errno.EINVAL, "do_readlinkat", "bufsiz " + bufsiz + " <= 0");
+        }
+        byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+        int n = Math.min(bytes.length, bufsiz);
+        byte[] out = new byte[n];
+        System.arraycopy(bytes, 0, out, 0, n);
+        c.write(buf, out);
+        return Verdict.value(n);
+    }
+
+    // ------------------------------------------------------------------ stat family
+
+    public Verdict stat(Call c) throws SyscallException, TaskGone {
+        return doStat(c, ProcPaths.AT_FDCWD, c.arg(0), c.arg(1), 0, false);
+    }
+
+    public Verdict lstat(Call c) throws SyscallException, TaskGone {
+        return doStat(c, ProcPaths.AT_FDCWD, c.arg(0), c.arg(1), AT_SYMLINK_NOFOLLOW, false);
+    }
+
+    public Verdict newfstatat(Call c) throws SyscallException, TaskGone {
+        return doStat(c, c.intArg(0), c.arg(1), c.arg(2), c.intArg(3), false);
+    }
+
+    /** statx(dirfd, path, flags, mask, buf) */
+    public Verdict statx(Call c) throws SyscallException, TaskGone {
+        return doStat(c, c.intArg(0), c.arg(1), c.arg(4), c.intArg(2), true);
+    }
+
+    public Verdict statfs(Call c) {
+        return Verdict.cont(); // every nsfs file reports the same statfs; the real one is right
+    }
+
+    private Verdict doStat(Call c, int dirfd, long pathAddr, long buf, int flags, boolean statx)
+            throws SyscallException, TaskGone {
+        String path = c.readPath(pathAddr);
+        c.describe((dirfd == ProcPaths.AT_FDCWD ? "" : dirfd + ", ") + "\"" + path + "\", "
+                + NamespaceCalls.ptr(buf) + (flags != 0 ? ", 0x" + Integer.toHexString(flags) : ""));
+        if (path.isEmpty() && (flags & AT_EMPTY_PATH) != 0) {
+            if (!kernel.band().contains(dirfd)) {
+                return Verdict.cont();
+            }
+            NsFiles.FdTarget fd = nsFiles.identify(c, dirfd);
+            if (fd instanceof NsFiles.NsTarget ns && !ns.namespace().isInitial()) {
+                c.write(buf, statx ? NsStat.statx(kernel, ns.namespace(), c.task().state().cred())
+                        : NsStat.stat(kernel, ns.namespace(), c.task().state().cred()));
+                return Verdict.value(0);
+            }
+            return Verdict.cont();
+        }
+        if ((flags & AT_SYMLINK_NOFOLLOW) != 0) {
+            return Verdict.cont(); // the magic link itself is a real procfs link
+        }
+        String resolved = ProcPaths.resolve(c.tid(), c.task().tgid(), dirfd, path);
+        if (resolved == null) {
+            return Verdict.cont();
+        }
+        ProcTarget target = ProcTarget.parse(resolved);
+        if (target.kind() != ProcTarget.Kind.NS_ENTRY) {
+            return Verdict.cont();
+        }
+        Namespace ns = nsEntry(c, target);
+        if (ns == null) {
+            return Verdict.cont();
+        }
+        c.touched(ns);
+        Credentials cred = c.task().state().cred();
+        c.write(buf, statx ? NsStat.statx(kernel, ns, cred) : NsStat.stat(kernel, ns, cred));
+        return Verdict.value(0);
+    }
+}

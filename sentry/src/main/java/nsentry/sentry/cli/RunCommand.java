@@ -1,0 +1,80 @@
+package nsentry.sentry.cli;
+
+import java.io.FileNotFoundException;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import nsentry.sentry.runtime.Sandbox;
+import nsentry.sentry.runtime.SandboxOptions;
+import nsentry.sentry.trace.Tracer;
+import nsentry.syscall.EventLoop;
+import nsentry.syscall.Linux;
+
+/** `nsentry run [options] -- CMD ARGS...` (this JVM is the sentry; the shim started it). */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {
+            "Run CMD with emulated namespaces. Exit status is CMD's (128+N if killed by signal N);",
+            "125 when nsentry itself fails (the workload is then killed: nsentry fails closed)."
+        })
+final class RunCommand implements Callable<Integer> {
+
+    @Option(names = "--root", description = "Start CMD as uid 0 with full capabilities in an emulated user "
+            + "namespace that maps 0 to your uid (like `unshare --map-root-user`).")
+    boolean root;
+
+    @Option(names = "--trace", arity = "0..1", paramLabel = "FILE", fallbackValue = "-",
+            description = "Print one line per intercepted syscall to stderr, or to FILE.")
+    String trace;
+
+    @Option(names = "--trace-format", defaultValue = "text", paramLabel = "FORMAT",
+            description = "text (default) or json (one TraceEvent per line; schema in proto/nsentry.proto).")
+    Tracer.Format traceFormat;
+
+    @Option(names = "--explain-errors", description = "Print only refused calls, each with the Linux rule that "
+            + "refused it (to stderr, or to the --trace FILE).")
+    boolean explainErrors;
+
+    @Option(names = "--max-tasks", defaultValue = "32768", description = "Most threads the sandbox tracks (default ${DEFAULT-VALUE}).")
+    int maxTasks;
+
+    @Option(names = "--nsentry-home", hidden = true)
+    String home;
+
+    @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments (after --).")
+    List<String> command = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        String control = System.getenv("NSENTRY_CONTROL_FD");
+        String fdChannel = System.getenv("NSENTRY_FD_CHANNEL");
+        if (control == null || fdChannel == null) {
+            System.err.println("nsentry: `run` must be started through the ./nsentry launcher (no shim connection)");
+            return 125;
+        }
+        Tracer tracer = tracer();
+        Linux linux = Linux.load();
+        try (EventLoop loop = EventLoop.create("nsentry-sentry")) {
+            Sandbox sandbox = new Sandbox(linux, loop,
+                    new SandboxOptions(List.copyOf(command), root, tracer, maxTasks),
+                    Integer.parseInt(fdChannel), System.err);
+            return sandbox.run(Integer.parseInt(control));
+        }
+    }
+
+    private Tracer tracer() throws FileNotFoundException {
+        if (trace == null && !explainErrors) {
+            return Tracer.off();
+        }
+        PrintStream out = trace == null || trace.equals("-") ? System.err
+                : new PrintStream(new FileOutputStream(trace), false);
+        return Tracer.to(out, traceFormat, explainErrors);
+    }
+}

@@ -1,0 +1,159 @@
+package nsentry.sentry.runtime;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+
+import nsentry.abi.SyscallException;
+import nsentry.nsfs.Credentials;
+import nsentry.nsfs.ExecRules;
+import nsentry.nsfs.Kgid;
+import nsentry.nsfs.Kuid;
+import nsentry.sentry.calls.AuxRandom;
+import nsentry.sentry.dispatch.Call;
+import nsentry.sentry.dispatch.TaskGone;
+import nsentry.sentry.dispatch.Verdict;
+import nsentry.sentry.task.PendingExec;
+import nsentry.sentry.task.Task;
+
+/**
+ * execve/execveat without ptrace (spikes.md §3): the call runs natively; the sentry
+ * remembers the image's AT_RANDOM bytes and, at the task's next notification, applies
+ * the exec credential rules (security/commoncap.c cap_bprm_creds_from_file) if the bytes
+ * changed. Setuid/setgid bits are emulated (the real ones are off under no_new_privs), so
+ * newuidmap/newgidmap run as emulated root, as on a host.
+ */
+public final class Execs {
+    private static final int AT_FDCWD = -100;
+    private static final int AT_EMPTY_PATH = 0x1000;
+
+    private final Kernel kernel;
+
+    Execs(Kernel kernel) {
+        this.kernel = kernel;
+    }
+
+    /** execve(path, argv, envp) */
+    public Verdict execve(Call c) throws SyscallException, TaskGone {
+        String path = c.readPath(c.arg(0));
+        c.describe("\"" + path + "\", " + ptr(c.arg(1)) + ", " + ptr(c.arg(2)));
+        remember(c, AT_FDCWD, path, 0);
+        return Verdict.cont();
+    }
+
+    /** execveat(dirfd, path, argv, envp, flags) */
+    public Verdict execveat(Call c) throws SyscallException, TaskGone {
+        String path = c.readPath(c.arg(1));
+        c.describe(c.intArg(0) + ", \"" + path + "\", " + ptr(c.arg(2)) + ", " + ptr(c.arg(3)) + ", 0x"
+                + Long.toHexString(c.arg(4)));
+        remember(c, c.intArg(0), path, c.intArg(4));
+        return Verdict.cont();
+    }
+
+    private void remember(Call c, int dirfd, String path, int flags) {
+        Path file = resolve(c.tid(), dirfd, path, flags);
+        PendingExec.ExecFileInfo info = file == null ? null : fileInfo(file);
+        byte[] random = AuxRandom.read(kernel.memory(), c.tid());
+        c.task().setPendingExec(new PendingExec(file == null ? path : file.toString(), random, info));
+    }
+
+    /**
+     * Called before every handler: if the task's last execve succeeded (AT_RANDOM changed),
+     * apply the exec transformation now, before this call is answered.
+     */
+    public void confirmPendingExec(Call c) {
+        confirm(c);
+    }
+
+    private void confirm(Call c) {
+        Task t = c.task();
+        PendingExec pending = t.pendingExec();
+        if (pending == null) {
+            return;
+        }
+        t.setPendingExec(null);
+        byte[] now = AuxRandom.read(kernel.memory(), c.tid());
+        boolean execed = pending.atRandom() == null ? now != null : !Arrays.equals(pending.atRandom(), now);
+        if (!execed) {
+            return;
+        }
+        Credentials before = t.state().cred();
+        Credentials after;
+        try {
+            after = ExecRules.transform(before, execFile(pending.file(), before), t.noNewPrivs(), t.fsShared());
+        } catch (SyscallException e) {
+            // The kernel would have failed this exec (e.g. file capabilities outside the
+            // bounding set); it already succeeded natively, so the task keeps its credentials.
+            if (kernel.tracer().enabled()) {
+                kernel.tracer().note(kernel.now(), t.tid(), "exec of " + pending.path() + ": " + e);
+            }
+            return;
+        }
+        kernel.updateCred(t, after);
+        t.setComm(comm(pending.path()));
+        if (after != before && !after.euid().equals(before.euid()) || after != before && !after.egid().equals(before.egid())) {
+            t.setRealCreds(false);
+        }
+        if (kernel.tracer().enabled()) {
+            kernel.tracer().note(kernel.now(), t.tid(), "exec of " + pending.path() + " confirmed"
+                    + (after.equals(before) ? "" : "; credentials now " + CredentialsText.of(after)));
+        }
+    }
+
+    /** What the model needs of the program file; set-id bits do not apply to scripts (binfmt_script). */
+    private static ExecRules.ExecFile execFile(PendingExec.ExecFileInfo info, Credentials caller) {
+        if (info == null) {
+            return ExecRules.ExecFile.plain(caller.euid(), caller.egid());
+        }
+        int mode = info.script() ? info.mode() & ~06000 : info.mode();
+        return new ExecRules.ExecFile(new Kuid(info.uid()), new Kgid(info.gid()), mode, false, null);
+    }
+
+    private static Path resolve(int tid, int dirfd, String path, int flags) {
+        if (path.isEmpty() && (flags & AT_EMPTY_PATH) != 0) {
+            return Path.of("/proc/" + tid + "/fd/" + dirfd);
+        }
+        if (path.startsWith("/")) {
+            return Path.of(path);
+        }
+        String base = dirfd == AT_FDCWD ? "/proc/" + tid + "/cwd" : "/proc/" + tid + "/fd/" + dirfd;
+        try {
+            return Files.readSymbolicLink(Path.of(base)).resolve(path);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static PendingExec.ExecFileInfo fileInfo(Path file) {
+        try {
+            Map<String, Object> a = Files.readAttributes(file, "unix:mode,uid,gid");
+            int mode = (Integer) a.get("mode");
+            boolean script;
+            try (InputStream in = Files.newInputStream(file)) {
+                script = in.read() == '#' && in.read() == '!';
+            } catch (IOException e) {
+                script = false;
+            }
+            return new PendingExec.ExecFileInfo(mode, (Integer) a.get("uid"), (Integer) a.get("gid"), script);
+        } catch (IOException | UnsupportedOperationException | ClassCastException e) {
+            return null;
+        }
+    }
+
+    private static String comm(String path) {
+        String name = Path.of(path).getFileName() == null ? path : Path.of(path).getFileName().toString();
+        return name.length() > 15 ? name.substring(0, 15) : name;
+    }
+
+    private static String ptr(long addr) {
+        return addr == 0 ? "NULL" : "0x" + Long.toHexString(addr);
+    }
+
+    static boolean exists(Path p) {
+        return Files.exists(p, LinkOption.NOFOLLOW_LINKS);
+    }
+}

@@ -1,0 +1,228 @@
+package nsentry.sentry.runtime;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+import nsentry.nsfs.Credentials;
+import nsentry.nsfs.Kgid;
+import nsentry.nsfs.Kuid;
+import nsentry.nsfs.Namespace;
+import nsentry.nsfs.NamespaceRegistry;
+import nsentry.nsfs.NsSet;
+import nsentry.nsfs.TaskFacts;
+import nsentry.nsfs.TaskState;
+import nsentry.proto.NamespaceRef;
+import nsentry.proto.TraceEvent;
+import nsentry.proto.WorkloadStarted;
+import nsentry.sentry.dispatch.Call;
+import nsentry.sentry.task.Task;
+import nsentry.sentry.task.TaskTable;
+import nsentry.sentry.trace.Tracer;
+import nsentry.syscall.ControlChannel;
+import nsentry.syscall.EventLoop;
+import nsentry.syscall.Linux;
+import nsentry.syscall.SeccompListener;
+import nsentry.syscall.WorkloadMemory;
+
+/**
+ * The sentry's namespace kernel for one sandbox: the model (namespaces, tasks) and the
+ * native means to act on the workload. Handlers get everything through this object.
+ * Only the event loop thread uses it.
+ */
+public final class Kernel implements TaskTable.StateListener {
+    private final Linux linux;
+    private final EventLoop loop;
+    private final SeccompListener listener;
+    private final ControlChannel shim;
+    private final SandboxOptions options;
+    private final Tracer tracer;
+    private final LongSupplier clock;
+    private final WorkloadMemory memory;
+    private final NsBacking backing;
+    private final NamespaceRegistry registry;
+    private final TaskTable tasks;
+    private final FdBand band;
+    private final Rewrites rewrites;
+    private final Execs execs;
+    private final boolean realRoot;
+
+    Kernel(Linux linux, EventLoop loop, SeccompListener listener, ControlChannel shim, SandboxOptions options,
+            WorkloadStarted started, Tracer tracer, LongSupplier clock) {
+        this.linux = linux;
+        this.loop = loop;
+        this.listener = listener;
+        this.shim = shim;
+        this.options = options;
+        this.tracer = tracer;
+        this.clock = clock;
+        this.memory = new WorkloadMemory(linux);
+        this.backing = new NsBacking(linux);
+        this.band = new FdBand(started.getFdBandBase(), started.getFdBandSize());
+        this.registry = InitialState.registry(backing);
+        Credentials real = InitialState.realCredentials(registry.initialUserNs());
+        this.realRoot = real.euid().value() == 0;
+        TaskState initial = InitialState.taskState(registry, real, options.emulatedRoot());
+        this.tasks = new TaskTable(linux, loop, initial, this, options.maxTasks());
+        this.rewrites = new Rewrites(this);
+        this.execs = new Execs(this);
+    }
+
+    public Linux linux() {
+        return linux;
+    }
+
+    public EventLoop loop() {
+        return loop;
+    }
+
+    public SeccompListener listener() {
+        return listener;
+    }
+
+    public ControlChannel shim() {
+        return shim;
+    }
+
+    public WorkloadMemory memory() {
+        return memory;
+    }
+
+    public NsBacking backing() {
+        return backing;
+    }
+
+    public NamespaceRegistry registry() {
+        return registry;
+    }
+
+    public TaskTable tasks() {
+        return tasks;
+    }
+
+    public FdBand band() {
+        return band;
+    }
+
+    public Rewrites rewrites() {
+        return rewrites;
+    }
+
+    public Execs execs() {
+        return execs;
+    }
+
+    public Tracer tracer() {
+        return tracer;
+    }
+
+    public long now() {
+        return clock.getAsLong();
+    }
+
+    /** Whether the sandbox runs with real root privileges (then chroot and the like are real). */
+    public boolean realRoot() {
+        return realRoot;
+    }
+
+    public SandboxOptions options() {
+        return options;
+    }
+
+    /** Replaces a task's credentials (copy-on-write), registering unseen children first. */
+    public void updateCred(Task t, Credentials cred) {
+        if (cred != t.state().cred()) {
+            tasks.update(t, new TaskState(cred, t.state().ns(), t.state().activePidNs()));
+        }
+    }
+
+    public void updateState(Task t, TaskState state) {
+        tasks.update(t, state);
+    }
+
+    /** What the rules need to know about the calling task, read fresh. */
+    public TaskFacts facts(Task t) {
+        int threads = tasks.threadsInGroup(t);
+        boolean fsShared = t.fsShared() && threads > 1 || t.fsShared() && !t.isThreadGroupLeader();
+        return new TaskFacts(threads, fsShared || threads > 1, threads > 1, threads > 1,
+                t.state().activePidNs(), t.chrooted(), false);
+    }
+
+    // ------------------------------------------------------------------ reference counting
+
+    @Override
+    public void acquired(TaskState state) {
+        registry.retain(state);
+    }
+
+    @Override
+    public void released(TaskState state) {
+        registry.release(state);
+    }
+
+    @Override
+    public void registered(Task task, String how) {
+        if (tracer.enabled()) {
+            tracer.note(now(), task.tid(), "new task (" + how + ")" + (task.comm() == null ? "" : ": " + task.comm()));
+        }
+    }
+
+    @Override
+    public void exited(Task task) {
+        if (tracer.enabled()) {
+            tracer.note(now(), task.tid(), "task exited");
+        }
+    }
+
+    // ------------------------------------------------------------------ trace support
+
+    /** Adds the namespaces a call created or joined to its trace event. */
+    public void describeNamespaces(Call call, TraceEvent.Builder e) {
+        for (Namespace ns : call.touchedNamespaces()) {
+            e.addNamespaces(ref(ns));
+        }
+    }
+
+    public static NamespaceRef ref(Namespace ns) {
+        return NamespaceRef.newBuilder().setType(ns.type().procName()).setInode(ns.inode())
+                .setLabel(ns.label() == null ? "" : ns.label()).build();
+    }
+
+    /** Reads a real /proc file of the sentry's own, for initial values. */
+    static String readProc(String path) {
+        try {
+            return Files.readString(Path.of(path), StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** A real /proc file's text, or null if it cannot be read. */
+    public static String readProcFile(String path) {
+        try {
+            return Files.readString(Path.of(path), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    static List<Kgid> kgids(List<Long> ids) {
+        List<Kgid> out = new ArrayList<>(ids.size());
+        for (long id : ids) {
+            out.add(new Kgid((int) id));
+        }
+        return out;
+    }
+
+    static Kuid kuid(long id) {
+        return new Kuid((int) id);
+    }
+
+    static NsSet unused() {
+        return null;
+    }
+}

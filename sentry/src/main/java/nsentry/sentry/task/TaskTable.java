@@ -1,0 +1,237 @@
+package nsentry.sentry.task;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import nsentry.nsfs.TaskState;
+import nsentry.syscall.EventLoop;
+import nsentry.syscall.Linux;
+import nsentry.syscall.LinuxException;
+
+/**
+ * Every workload thread the sentry knows, with exact lifecycle (DESIGN.md "Process
+ * lifecycle without ptrace"):
+ * <ul>
+ * <li>a task is registered at its first intercepted syscall, its parent read from /proc;
+ * <li>before a task's credentials or namespaces change, its not-yet-known descendants are
+ *     registered with the old state, so inheritance is exact;
+ * <li>tasks are identified by a pidfd (PIDFD_THREAD), whose readiness reports the exit.
+ * </ul>
+ * Only the sentry's event loop touches this table.
+ */
+public final class TaskTable {
+    /** PIDFD_THREAD (O_EXCL): a pidfd for a thread rather than a thread-group leader. */
+    private static final int PIDFD_THREAD = 0x80;
+
+    /** Notified when states start or stop being referenced (namespace reference counting). */
+    public interface StateListener {
+        void acquired(TaskState state);
+
+        void released(TaskState state);
+
+        void registered(Task task, String how);
+
+        void exited(Task task);
+    }
+
+    private final Linux linux;
+    private final EventLoop loop;
+    private final TaskState initialState;
+    private final StateListener listener;
+    private final Map<Integer, Task> byTid = new HashMap<>();
+    private long nextSerial;
+    private int rootPid = -1;
+    private final int maxTasks;
+
+    public TaskTable(Linux linux, EventLoop loop, TaskState initialState, StateListener listener, int maxTasks) {
+        this.linux = linux;
+        this.loop = loop;
+        this.initialState = initialState;
+        this.listener = listener;
+        this.maxTasks = maxTasks;
+    }
+
+    public void setRootPid(int pid) {
+        this.rootPid = pid;
+    }
+
+    public int rootPid() {
+        return rootPid;
+    }
+
+    public Task lookup(int tid) {
+        return byTid.get(tid);
+    }
+
+    public int size() {
+        return byTid.size();
+    }
+
+    public Collection<Task> all() {
+        List<Task> tasks = new ArrayList<>(byTid.values());
+        tasks.sort(Comparator.comparingLong(Task::serial));
+        return tasks;
+    }
+
+    /** Number of live threads in task {@code t}'s thread group, from /proc (exact, fresh). */
+    public int threadsInGroup(Task t) {
+        ProcStatus status = ProcStatus.read(t.tgid());
+        return status == null ? 1 : status.threads();
+    }
+
+    /**
+     * Registers a thread seen for the first time: its state is inherited from its thread
+     * group (a new thread) or from its parent process (a new process).
+     *
+     * @return the task, or null if the thread is already gone
+     */
+    public Task registerUnknown(int tid) throws TooManyTasks {
+        ProcStatus status = ProcStatus.read(tid);
+        if (status == null) {
+            return null;
+        }
+        TaskState inherited;
+        String how;
+        Task sibling = anyThreadOf(status.tgid());
+        if (status.tgid() != tid && sibling != null) {
+            inherited = sibling.state();
+            how = "new thread of " + status.tgid();
+        } else {
+            Task parent = byTid.get(status.ppid());
+            if (parent == null) {
+                parent = anyThreadOf(status.ppid());
+            }
+            if (parent != null) {
+                inherited = parent.state();
+                how = "child of " + parent.tid();
+            } else {
+                inherited = initialState;
+                how = tid == rootPid || rootPid < 0 ? "workload root" : "parent " + status.ppid() + " unknown; initial state";
+            }
+        }
+        Task t = add(tid, status.tgid(), inherited, status.name(), how);
+        if (t != null && sibling != null && sibling != t) {
+            t.setFsShared(true);
+            t.setNoNewPrivs(sibling.noNewPrivs());
+        }
+        return t;
+    }
+
+    /** Registers a child created by a clone rewrite, with the state the model computed. */
+    public Task registerChild(int childTid, TaskState state, Task parent) throws TooManyTasks {
+        Task existing = byTid.get(childTid);
+        if (existing != null) {
+            update(existing, state);
+            return existing;
+        }
+        ProcStatus status = ProcStatus.read(childTid);
+        int tgid = status != null ? status.tgid() : childTid;
+        Task t = add(childTid, tgid, state, parent.comm(), "clone child of " + parent.tid());
+        if (t != null) {
+            t.setNoNewPrivs(parent.noNewPrivs());
+        }
+        return t;
+    }
+
+    /**
+     * Changes a task's state. First registers, with the task's old state, every descendant
+     * of its process that the sentry has not seen yet: they were forked before this change
+     * and keep what they inherited.
+     */
+    public void update(Task t, TaskState newState) {
+        if (newState == t.state()) {
+            return;
+        }
+        registerUnknownDescendants(t.tgid(), t.state());
+        for (int thread : ProcStatus.threads(t.tgid())) {
+            // Threads created before the change but not yet seen keep the old state too.
+            if (thread != t.tid() && !byTid.containsKey(thread)) {
+                try {
+                    add(thread, t.tgid(), t.state(), t.comm(), "thread of " + t.tgid() + " seen before a change");
+                } catch (TooManyTasks e) {
+                    break;
+                }
+            }
+        }
+        listener.acquired(newState);
+        TaskState old = t.state();
+        t.setState(newState);
+        listener.released(old);
+    }
+
+    private void registerUnknownDescendants(int pid, TaskState state) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            for (int child : ProcStatus.children(pid)) {
+                if (byTid.containsKey(child)) {
+                    continue;
+                }
+                ProcStatus cs = ProcStatus.read(child);
+                if (cs == null) {
+                    continue;
+                }
+                try {
+                    add(child, cs.tgid(), state, cs.name(), "child of " + pid + " seen before its parent changed");
+                } catch (TooManyTasks e) {
+                    return;
+                }
+                registerUnknownDescendants(child, state);
+            }
+        }
+    }
+
+    private Task anyThreadOf(int tgid) {
+        Task leader = byTid.get(tgid);
+        if (leader != null && leader.tgid() == tgid) {
+            return leader;
+        }
+        for (Task t : byTid.values()) {
+            if (t.tgid() == tgid) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private Task add(int tid, int tgid, TaskState state, String comm, String how) throws TooManyTasks {
+        if (byTid.size() >= maxTasks) {
+            throw new TooManyTasks(maxTasks);
+        }
+        int pidfd;
+        try {
+            pidfd = linux.pidfdOpen(tid, tid == tgid ? 0 : PIDFD_THREAD);
+        } catch (LinuxException e) {
+            return null; // already gone
+        }
+        Task t = new Task(tid, tgid, pidfd, nextSerial++, state, comm);
+        byTid.put(tid, t);
+        listener.acquired(state);
+        t.setExitWatch(loop.watchReadable(pidfd, () -> exited(t)));
+        listener.registered(t, how);
+        return t;
+    }
+
+    /** The pidfd reported the exit (also called when a tid turns out to be reused). */
+    public void exited(Task t) {
+        if (t.exited()) {
+            return;
+        }
+        t.markExited();
+        byTid.remove(t.tid(), t);
+        listener.exited(t);
+        listener.released(t.state());
+        linux.close(t.pidfd());
+    }
+
+    /** Thrown when the workload has more threads than the sentry's task bound. */
+    public static final class TooManyTasks extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        TooManyTasks(int max) {
+            super("more than " + max + " tasks", null, false, false);
+        }
+    }
+}

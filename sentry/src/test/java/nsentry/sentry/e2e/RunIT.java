@@ -1,0 +1,123 @@
+package nsentry.sentry.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+/** `nsentry run` as a user runs it: I/O, exit status, signals, kinds of binaries (issue: foundation). */
+class RunIT {
+
+    @Test
+    void exitStatusIsTheCommands() throws Exception {
+        assertEquals(0, Nsentry.run("--", "true").code());
+        assertEquals(7, Nsentry.run("--", "sh", "-c", "exit 7").code());
+    }
+
+    @Test
+    void killedBySignalGives128PlusN() throws Exception {
+        Nsentry.Result r = Nsentry.run("--", "sh", "-c", "kill -TERM $$");
+        assertEquals(128 + 15, r.code(), r.toString());
+    }
+
+    @Test
+    void stdinStdoutStderrPassThrough() throws Exception {
+        Nsentry.Result r = Nsentry.exec(List.of(Nsentry.launcher().toString(), "run", "--", "sh", "-c",
+                "tr a-z A-Z; echo to-stderr >&2"), "hello pipeline\n", 60);
+        assertEquals(0, r.code(), r.toString());
+        assertEquals("HELLO PIPELINE\n", r.stdout());
+        assertTrue(r.stderr().contains("to-stderr"), r.toString());
+    }
+
+    @Test
+    void shellPipelineAndEnvironmentAndCwd() throws Exception {
+        Path dir = Files.createTempDirectory("nsentry-cwd");
+        Nsentry.Result r = Nsentry.exec(List.of("env", "NSENTRY_TEST_VAR=kept", "sh", "-c",
+                "cd " + dir + " && " + Nsentry.launcher() + " run -- sh -c 'pwd; echo $NSENTRY_TEST_VAR; seq 1 100 | sort -rn | head -1'"),
+                null, 60);
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(dir.toRealPath() + "\nkept\n100\n", r.stdout(), r.toString());
+    }
+
+    @Test
+    void usageErrorsAreClear() throws Exception {
+        Nsentry.Result r = Nsentry.exec(List.of(Nsentry.launcher().toString(), "run"), null, 60);
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.stderr().contains("CMD"), r.toString());
+        Nsentry.Result missing = Nsentry.run("--", "/nonexistent/program");
+        assertEquals(127, missing.code(), missing.toString());
+        assertTrue(missing.stderr().contains("/nonexistent/program"), missing.toString());
+    }
+
+    @Test
+    void signalsSentToNsentryReachTheWorkload() throws Exception {
+        for (String sig : List.of("TERM", "INT", "HUP")) {
+            ProcessBuilder pb = new ProcessBuilder(Nsentry.launcher().toString(), "run", "--", "sh", "-c",
+                    "trap 'echo got-" + sig + "; exit 3' " + sig + "; echo ready; while :; do sleep 0.05; done");
+            Process p = pb.start();
+            var out = p.inputReader();
+            assertEquals("ready", out.readLine());
+            new ProcessBuilder("kill", "-" + sig, Long.toString(p.pid())).start().waitFor();
+            assertEquals("got-" + sig, out.readLine());
+            assertTrue(p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(3, p.exitValue());
+        }
+    }
+
+    @Test
+    void multithreadedProgram() throws Exception {
+        Path bin = Nsentry.compileC("threads");
+        Nsentry.Result r = Nsentry.run("--", bin.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertEquals("ok 16000\n", r.stdout());
+    }
+
+    @Test
+    void staticBinary() throws Exception {
+        Path bin = Nsentry.compileC("ids", "-static");
+        Nsentry.Result r = Nsentry.run("--", bin.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.stdout().startsWith("uid=0 euid=0 gid=0 egid=0"), r.toString());
+    }
+
+    @Test
+    void goBinary() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/go")), "golang-go is not installed (scripts/setup.sh)");
+        Path out = Nsentry.binDir().resolve("hello-go");
+        if (!Files.exists(out)) {
+            Path src = Nsentry.repo().resolve("sentry/src/test/resources/e2e/hello.go");
+            Nsentry.Result b = Nsentry.exec(List.of("env", "GOCACHE=" + Nsentry.binDir().resolve("gocache"),
+                    "GOPATH=" + Nsentry.binDir().resolve("gopath"), "GO111MODULE=off", "go", "build", "-o",
+                    out.toString(), src.toString()), null, 300);
+            assertEquals(0, b.code(), b.toString());
+        }
+        Nsentry.Result r = Nsentry.run("--", out.toString());
+        assertEquals(3, r.code(), r.toString());
+        assertEquals("go uid=0\n", r.stdout());
+    }
+
+    @Test
+    void unprivilegedUserRunsTheSameLauncher() throws Exception {
+        assumeTrue(Nsentry.testUserExists(), "user nsentry-test missing (scripts/setup.sh)");
+        Path bin = Nsentry.compileC("ids");
+        Nsentry.Result r = Nsentry.runAsUser("--", bin.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertFalse(r.stdout().startsWith("uid=0 "), r.toString());
+        Nsentry.Result threads = Nsentry.runAsUser("--", Nsentry.compileC("threads").toString());
+        assertEquals("ok 16000\n", threads.stdout(), threads.toString());
+    }
+
+    @Test
+    void rootOptionGivesEmulatedRoot() throws Exception {
+        assumeTrue(Nsentry.testUserExists(), "user nsentry-test missing (scripts/setup.sh)");
+        Nsentry.Result r = Nsentry.runAsUser("--root", "--", Nsentry.compileC("ids").toString());
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.stdout().startsWith("uid=0 euid=0 gid=0 egid=0"), r.toString());
+    }
+}
