@@ -216,7 +216,7 @@ public final class CloneRules {
             throw e;
         }
         // timens_on_fork(): a child not sharing the mm enters time_for_children
-        if ((fl & CloneFlags.CLONE_VM) == 0) {
+        if ((fl & CloneFlags.CLONE_VM) == 0 && cn.time() != cn.timeForChildren()) {
             cn = cn.withTime(cn.timeForChildren());
         }
         PidNamespace active = (fl & CloneFlags.CLONE_THREAD) != 0 ? parent.activePidNs() : cn.pidForChildren();

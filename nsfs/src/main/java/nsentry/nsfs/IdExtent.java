@@ -2,14 +2,15 @@ package nsentry.nsfs;
 
 /**
  * One line of an id map (struct uid_gid_extent): ids {@code first .. first+count-1} of the
- * namespace map to {@code lowerFirst ..} in the global id space. All three are u32 values.
+ * namespace map to {@code lowerFirst ..} in the global id space. All three are u32 values;
+ * as in the kernel, no range may include 4294967295 ((u32)-1).
  * (As written to /proc/PID/uid_map, the lower range is relative to the parent namespace;
  * once installed in an {@link IdMap} it is global, as in the kernel.)
  */
 public record IdExtent(long first, long lowerFirst, long count) {
     public IdExtent {
         if (first < 0 || first > 0xFFFFFFFFL || lowerFirst < 0 || lowerFirst > 0xFFFFFFFFL || count < 1
-                || count > 0xFFFFFFFFL || first + count - 1 > 0xFFFFFFFFL || lowerFirst + count - 1 > 0xFFFFFFFFL) {
+                || first + count > 0xFFFFFFFFL || lowerFirst + count > 0xFFFFFFFFL) {
             throw new IllegalArgumentException("invalid extent " + first + " " + lowerFirst + " " + count);
         }
     }

@@ -156,10 +156,10 @@ public final class NamespaceRegistry {
             if (!b.live || b.refs <= 0) {
                 throw new IllegalStateException("release of unreferenced namespace " + n);
             }
+            if (b.refs == 1 && n.isInitial()) {
+                throw new IllegalStateException("initial namespace released more often than retained: " + n);
+            }
             if (--b.refs == 0) {
-                if (n.isInitial()) {
-                    throw new IllegalStateException("initial namespace released more often than retained: " + n);
-                }
                 free(n, work);
             }
         }
@@ -212,7 +212,10 @@ public final class NamespaceRegistry {
     /** Frees a newborn with no references (a rule failed after creating it). */
     void discard(Namespace ns) {
         NamespaceBase b = base(ns);
-        if (b.refs != 0 || !b.live) {
+        if (!b.live) {
+            return; // already freed when its last child namespace was discarded
+        }
+        if (b.refs != 0) {
             throw new IllegalStateException("discard of referenced namespace " + ns);
         }
         Deque<Namespace> work = new ArrayDeque<>();
