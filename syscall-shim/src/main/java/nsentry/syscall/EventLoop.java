@@ -1,5 +1,7 @@
 package nsentry.syscall;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -72,6 +74,8 @@ public final class EventLoop implements AutoCloseable {
     private final IoEventLoop loop;
     private final Consumer<Throwable> uncaught;
     private final String name;
+    /** Active watches by fd number; loop thread only. */
+    private final Map<Integer, Watch> watches = new HashMap<>();
 
     private EventLoop(String threadName, Consumer<Throwable> uncaught) {
         this.name = threadName;
@@ -240,6 +244,14 @@ public final class EventLoop implements AutoCloseable {
 
         /** On the loop: register with the epoll handler and ask for EPOLLIN. */
         void start() {
+            // Netty keys registrations by fd number: a second watch on the same number
+            // would silently replace (and on cancel, remove) the first.
+            Watch existing = watches.get(fd.intValue());
+            if (existing != null) {
+                active.set(false);
+                throw new IllegalStateException("fd " + fd.intValue()
+                        + " is already watched (cancel the old watch before closing its fd)");
+            }
             Future<IoRegistration> f = loop.register(handle);
             if (!f.isDone()) {
                 throw new IllegalStateException("registration of fd " + fd.intValue() + " did not complete on the loop");
@@ -255,6 +267,7 @@ public final class EventLoop implements AutoCloseable {
                 active.set(false);
                 throw asLinuxException("epoll_ctl(ADD, fd " + fd.intValue() + ", EPOLLIN)", e);
             }
+            watches.put(fd.intValue(), this);
         }
 
         /** What Netty's epoll handler sees. */
@@ -281,6 +294,7 @@ public final class EventLoop implements AutoCloseable {
             @Override
             public void close() {
                 active.set(false);
+                watches.remove(fd.intValue(), Watch.this);
             }
         }
 
@@ -297,6 +311,7 @@ public final class EventLoop implements AutoCloseable {
         }
 
         private void cancelOnLoop() {
+            watches.remove(fd.intValue(), this);
             if (registration != null) {
                 registration.cancel();
             }

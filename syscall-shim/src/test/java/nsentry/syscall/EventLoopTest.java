@@ -87,6 +87,30 @@ class EventLoopTest {
     }
 
     @Test
+    void secondWatchOnTheSameFdIsRefused() throws Exception {
+        int[] sv = linux.socketPair(Linux.SOCK_STREAM);
+        try (EventLoop loop = EventLoop.create("dup")) {
+            CountDownLatch first = new CountDownLatch(1);
+            EventLoop.Registration reg = loop.watchReadable(sv[0], () -> {
+                linux.read(sv[0], new byte[1]);
+                first.countDown();
+            });
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> loop.watchReadable(sv[0], () -> { }));
+            assertTrue(e.getMessage().contains("already watched"), e.getMessage());
+            linux.write(sv[1], new byte[] {1});
+            assertTrue(first.await(5, TimeUnit.SECONDS), "the first watch still works");
+            reg.cancel();
+            CountDownLatch second = new CountDownLatch(1);
+            loop.watchReadable(sv[0], second::countDown);
+            linux.write(sv[1], new byte[] {2});
+            assertTrue(second.await(5, TimeUnit.SECONDS), "re-watch after cancel");
+        } finally {
+            linux.close(sv[0]);
+            linux.close(sv[1]);
+        }
+    }
+
+    @Test
     void badFdIsReported() {
         try (EventLoop loop = EventLoop.create("bad")) {
             LinuxException e = assertThrows(LinuxException.class, () -> loop.watchReadable(999_999, () -> { }));
