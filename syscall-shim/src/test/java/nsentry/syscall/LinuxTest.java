@@ -48,6 +48,24 @@ class LinuxTest {
     }
 
     @Test
+    void openNsFileAndSealMemfd() {
+        int ns = linux.open("/proc/self/ns/user", 0);
+        try {
+            assertEquals(0x6e736673L, linux.fstatfsType(ns)); // NSFS_MAGIC
+        } finally {
+            linux.close(ns);
+        }
+        int fd = linux.memfdCreate("sealed", Linux.MFD_CLOEXEC | Linux.MFD_ALLOW_SEALING);
+        try {
+            linux.addSeals(fd, Linux.SEAL_ALL);
+            LinuxException e = assertThrows(LinuxException.class, () -> linux.write(fd, new byte[] {1}));
+            assertEquals(Errno.EPERM, e.errno());
+        } finally {
+            linux.close(fd);
+        }
+    }
+
+    @Test
     void errorsCarryErrnoAndCall() {
         LinuxException e = assertThrows(LinuxException.class, () -> linux.fstat(-1));
         assertEquals(Errno.EBADF, e.errno());
