@@ -50,6 +50,12 @@ final class Fx {
         }
     }
 
+    static SyscallException fails(Errno errno, Executable e, String why) {
+        SyscallException ex = assertThrows(SyscallException.class, e, why);
+        assertEquals(errno, ex.errno(), why + ": " + ex);
+        return ex;
+    }
+
     static SyscallException fails(Errno errno, Executable e) {
         SyscallException ex = assertThrows(SyscallException.class, e);
         assertEquals(errno, ex.errno(), ex.toString());
