@@ -414,7 +414,11 @@ void rewrite_clone(const struct rewrite_env *env, const struct rewrite_request *
 	sigset_t chld, old;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, &old);
+	if (sigprocmask(SIG_BLOCK, &chld, &old) < 0) {
+		int e = errno;
+		set_result(&rw, REWRITE_NOT_SEIZED, e, "sigprocmask(SIG_BLOCK, SIGCHLD): %s", strerror(e));
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &rw.deadline);
 	rw.deadline.tv_sec += env->timeout_ms / 1000;
 	rw.deadline.tv_nsec += (env->timeout_ms % 1000) * 1000000L;

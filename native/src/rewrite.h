@@ -6,7 +6,13 @@
  * tests/rewrite_experiment.c. Call every function from one thread (the
  * tracer). While rewrite_clone runs, SIGCHLD is blocked in the calling thread
  * and pending SIGCHLDs are consumed, so callers that reap children must do a
- * reaping pass afterwards. */
+ * reaping pass afterwards.
+ *
+ * clone3 is always notified, so the restarted (flag-stripped) clone3 arrives
+ * at the listener as a new notification while rewrite_clone waits for its
+ * fork event: whoever owns the listener must answer it (CONTINUE) meanwhile,
+ * so rewrite_clone must not run on the thread that answers notifications. A
+ * stripped clone is not notified again (unless other filtered flags remain). */
 #ifndef NSENTRY_REWRITE_H
 #define NSENTRY_REWRITE_H
 
