@@ -113,6 +113,10 @@ public final class Linux {
 
         int open(String path, int flags, int mode);
 
+        int fstatat(int dirfd, String path, @Out byte[] buf, int flags);
+
+        int statx(int dirfd, String path, int flags, int mask, @Out byte[] buf);
+
         int kill(int pid, int sig);
 
         int getpid();
@@ -286,6 +290,29 @@ public final class Linux {
             throw fail("open(\"" + path + "\", 0" + Integer.toOctalString(flags) + ")");
         }
         return fd;
+    }
+
+    /**
+     * newfstatat(2) in the sentry's own view: the raw 144-byte struct stat, or
+     * {@code null} with the errno in {@code errno[0]} (a failure the workload should see).
+     */
+    public byte[] fstatatRaw(int dirfd, String path, int flags, int[] errno) {
+        byte[] buf = new byte[144];
+        if (libc.fstatat(dirfd, path, buf, flags) < 0) {
+            errno[0] = runtime.getLastError();
+            return null;
+        }
+        return buf;
+    }
+
+    /** statx(2) in the sentry's own view: the raw 256-byte struct statx, or null (errno in {@code errno[0]}). */
+    public byte[] statxRaw(int dirfd, String path, int flags, int mask, int[] errno) {
+        byte[] buf = new byte[256];
+        if (libc.statx(dirfd, path, flags, mask, buf) < 0) {
+            errno[0] = runtime.getLastError();
+            return null;
+        }
+        return buf;
     }
 
     /** fcntl(F_ADD_SEALS) on a memfd created with MFD_ALLOW_SEALING. */

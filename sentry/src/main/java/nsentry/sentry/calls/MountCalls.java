@@ -104,12 +104,31 @@ public final class MountCalls {
             throw new SyscallException(Errno.EPERM, "ksys_chroot", "no CAP_SYS_CHROOT in the caller's user namespace");
         }
         if (kernel.realRoot()) {
-            c.task().setChrooted(true);
+            // create_user_ns refuses chrooted callers: a root that is not the mount
+            // namespace's root (the sandbox's root counts as that).
+            if (!c.task().chrooted()) {
+                c.task().setChrooted(!realPath(c, path).equals("/"));
+            }
             return new Verdict.Continue("chroot done by the kernel with the real privilege");
         }
         throw new SyscallException(Errno.EPERM, "nsentry", "the model allows this chroot (CAP_SYS_CHROOT in an "
                 + "emulated user namespace) but the real user may not chroot, and nsentry does not translate paths "
                 + "(known divergence)");
+    }
+
+    private static String realPath(Call c, String path) {
+        Path p = path.startsWith("/") ? Path.of("/proc/" + c.tid() + "/root" + path)
+                : Path.of("/proc/" + c.tid() + "/cwd").resolve(path);
+        try {
+            String real = p.toRealPath().toString();
+            String root = Path.of("/proc/" + c.tid() + "/root").toRealPath().toString();
+            if (real.startsWith(root)) {
+                real = real.substring(root.length());
+            }
+            return real.isEmpty() ? "/" : real;
+        } catch (IOException e) {
+            return path;
+        }
     }
 
     /** Path lookup as the task: ENOENT, ENOTDIR, EACCES, ELOOP in that order of discovery. */

@@ -97,15 +97,19 @@ public final class NamespaceCalls {
             c.touched(ns.namespace());
             after = SetnsRules.setnsFd(before, kernel.facts(t), ns.namespace(), nstype);
         } else if (target instanceof NsFiles.PidfdTarget p) {
-            Task other = lookupOrRegister(p.pid());
-            if (other == null) {
-                throw new SyscallException(Errno.ESRCH, "pidfd_pid", "the process behind the pidfd has exited");
-            }
-            ProcStatus status = ProcStatus.read(p.pid());
+            SetnsRules.checkSetnsFlags(nstype); // flags before the target (check_setns_flags)
+            ProcStatus status = p.pid() > 0 ? ProcStatus.read(p.pid()) : null;
             SetnsRules.PidfdTarget alive = status == null ? SetnsRules.PidfdTarget.GONE
                     : status.isZombie() ? SetnsRules.PidfdTarget.EXITING : SetnsRules.PidfdTarget.ALIVE;
-            after = SetnsRules.setnsPidfd(before, kernel.facts(t), other.state(), alive, nstype,
-                    PtraceAccess.readRealCreds(t, other));
+            Task other = status == null ? null : sandboxTask(p.pid());
+            if (status != null && other == null) {
+                throw new SyscallException(Errno.EPERM, "validate_nsset", "process " + p.pid() + " is not part of "
+                        + "the sandbox; its real namespaces are outside nsentry's model and cannot be joined");
+            }
+            after = SetnsRules.setnsPidfd(before, kernel.facts(t), other == null ? before : other.state(), alive,
+                    nstype, other != null && PtraceAccess.readRealCreds(t, other));
+        } else if (target instanceof NsFiles.PathOnlyFd) {
+            throw new SyscallException(Errno.EBADF, "setns", "fd " + fd + " is an O_PATH fd");
         } else {
             throw new SyscallException(target instanceof NsFiles.BadFd ? Errno.EBADF : Errno.EINVAL, "setns",
                     "fd " + fd + " is " + target.describe() + ", not a namespace file or a pidfd");
@@ -117,10 +121,14 @@ public final class NamespaceCalls {
         return Verdict.value(0);
     }
 
-    private Task lookupOrRegister(int pid) {
+    /** The sandbox task {@code pid}, registering it if the sentry has not seen it yet; null if foreign. */
+    private Task sandboxTask(int pid) {
         Task t = kernel.tasks().lookup(pid);
         if (t != null) {
             return t;
+        }
+        if (!kernel.tasks().isSandboxProcess(pid)) {
+            return null;
         }
         try {
             return kernel.tasks().registerUnknown(pid);

@@ -254,6 +254,9 @@ public final class NsFileCalls {
         long cmd = c.arg(1) & 0xffffffffL;
         c.describe(fd + ", " + ioctlName(cmd) + ", " + NamespaceCalls.ptr(c.arg(2)));
         NsFiles.FdTarget target = nsFiles.identify(c, fd);
+        if (target instanceof NsFiles.PathOnlyFd) {
+            return Verdict.fail(Errno.EBADF, "ksys_ioctl", "fd " + fd + " is an O_PATH fd");
+        }
         if (!(target instanceof NsFiles.NsTarget t)) {
             return Verdict.cont();
         }

@@ -48,6 +48,14 @@ public final class NsFiles {
         }
     }
 
+    /** An O_PATH fd: setns and ioctl see no file there (fdget fails: EBADF). */
+    public record PathOnlyFd(String what) implements FdTarget {
+        @Override
+        public String describe() {
+            return "O_PATH fd of " + what;
+        }
+    }
+
     public record BadFd() implements FdTarget {
         @Override
         public String describe() {
@@ -83,6 +91,10 @@ public final class NsFiles {
         try {
             StatResult st = kernel.linux().fstat(local);
             long fsType = kernel.linux().fstatfsType(local);
+            if ((fdFlags(local) & O_PATH) != 0) {
+                return new PathOnlyFd(fsType == Nsfs.NSFS_MAGIC || kernel.backing().isBacking(st.dev(), st.ino())
+                        ? "a namespace file" : "a file");
+            }
             if (kernel.backing().isBacking(st.dev(), st.ino())) {
                 Namespace ns = kernel.registry().byInode(st.ino()).orElse(null);
                 return ns != null ? new NsTarget(ns) : new OtherFile("a released namespace");
@@ -103,6 +115,22 @@ public final class NsFiles {
             kernel.linux().close(local);
             c.revalidate();
         }
+    }
+
+    private static final int O_PATH = 010000000;
+
+    /** The "flags:" line (octal) of our copy's fdinfo: the workload's open flags. */
+    private static int fdFlags(int localFd) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + localFd))) {
+                if (line.startsWith("flags:")) {
+                    return Integer.parseInt(line.substring(6).trim(), 8);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+        return 0;
     }
 
     /** The "Pid:" line of our copy's fdinfo; -1 for an exited process. */

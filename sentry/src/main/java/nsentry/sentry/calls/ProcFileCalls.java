@@ -49,10 +49,12 @@ public final class ProcFileCalls {
     private final Kernel kernel;
     private final NsFiles nsFiles;
     private final Map<Long, OpenProcFile> writable = new LinkedHashMap<>();
+    private final OwnerTranslation owners;
 
     public ProcFileCalls(Kernel kernel, NsFiles nsFiles) {
         this.kernel = kernel;
         this.nsFiles = nsFiles;
+        this.owners = new OwnerTranslation(kernel);
     }
 
     // ------------------------------------------------------------------ open
@@ -138,6 +140,12 @@ public final class ProcFileCalls {
         if (ns == null || ns.isInitial()) {
             return null;
         }
+        if (type == NsType.PID && forChildren && ns != owner.state().activePidNs()
+                && !kernel.tasks().hasMemberOf((nsentry.nsfs.PidNamespace) ns, owner)) {
+            // pidns_for_children_get: no process has been created in it yet
+            throw new SyscallException(Errno.ENOENT, "pidns_for_children_get", "pid namespace " + ns.inode()
+                    + " has no process yet (its first child makes it exist)");
+        }
         ProcStatus status = ProcStatus.read(target.taskId());
         if (status == null) {
             throw new SyscallException(Errno.ENOENT, "proc_ns_get_link", "process " + target.taskId() + " is gone");
@@ -199,6 +207,11 @@ public final class ProcFileCalls {
             throws SyscallException, TaskGone {
         Credentials opener = c.task().state().cred();
         UserNamespace ns = opener.userNs();
+        if (ns.isInitial()) {
+            // The host's own limits: the kernel shows and guards them (the model does not
+            // enforce them, so a host with max_user_namespaces=0 still gets emulated ones).
+            return Verdict.cont();
+        }
         NsType type = maxNamespacesType(target.name());
         if (type == null) {
             return Verdict.cont();
@@ -379,6 +392,20 @@ public final class ProcFileCalls {
         return doStat(c, c.intArg(0), c.arg(1), c.arg(4), c.intArg(2), true);
     }
 
+    /**
+     * A stat the kernel can answer, unless the caller is in a nested user namespace: then
+     * owners are translated (the sentry stats the file itself).
+     */
+    private Verdict kernelOrTranslated(Call c, int dirfd, String path, long buf, int flags, boolean statx)
+            throws SyscallException, TaskGone {
+        if (c.task().state().cred().userNs().isInitial()) {
+            return Verdict.cont();
+        }
+        byte[] raw = owners.stat(c, dirfd, path, flags, statx, statx ? c.intArg(3) : 0);
+        c.write(buf, raw);
+        return new Verdict.Value(0);
+    }
+
     public Verdict statfs(Call c) {
         return Verdict.cont(); // every nsfs file reports the same statfs; the real one is right
     }
@@ -389,31 +416,25 @@ public final class ProcFileCalls {
         c.describe((dirfd == ProcPaths.AT_FDCWD ? "" : dirfd + ", ") + "\"" + path + "\", "
                 + NamespaceCalls.ptr(buf) + (flags != 0 ? ", 0x" + Integer.toHexString(flags) : ""));
         if (path.isEmpty() && (flags & AT_EMPTY_PATH) != 0) {
-            if (!kernel.band().contains(dirfd)) {
-                return Verdict.cont();
+            if (kernel.band().contains(dirfd)) {
+                NsFiles.FdTarget fd = nsFiles.identify(c, dirfd);
+                if (fd instanceof NsFiles.NsTarget ns && !ns.namespace().isInitial()) {
+                    c.write(buf, statx ? NsStat.statx(kernel, ns.namespace(), c.task().state().cred())
+                            : NsStat.stat(kernel, ns.namespace(), c.task().state().cred()));
+                    return Verdict.value(0);
+                }
             }
-            NsFiles.FdTarget fd = nsFiles.identify(c, dirfd);
-            if (fd instanceof NsFiles.NsTarget ns && !ns.namespace().isInitial()) {
-                c.write(buf, statx ? NsStat.statx(kernel, ns.namespace(), c.task().state().cred())
-                        : NsStat.stat(kernel, ns.namespace(), c.task().state().cred()));
-                return Verdict.value(0);
-            }
-            return Verdict.cont();
+            return kernelOrTranslated(c, dirfd, path, buf, flags, statx);
         }
         if ((flags & AT_SYMLINK_NOFOLLOW) != 0) {
-            return Verdict.cont(); // the magic link itself is a real procfs link
+            // the magic link itself is a real procfs link
+            return kernelOrTranslated(c, dirfd, path, buf, flags, statx);
         }
         String resolved = ProcPaths.resolve(c.tid(), c.task().tgid(), dirfd, path);
-        if (resolved == null) {
-            return Verdict.cont();
-        }
-        ProcTarget target = ProcTarget.parse(resolved);
-        if (target.kind() != ProcTarget.Kind.NS_ENTRY) {
-            return Verdict.cont();
-        }
-        Namespace ns = nsEntry(c, target);
+        ProcTarget target = resolved == null ? ProcTarget.OTHER : ProcTarget.parse(resolved);
+        Namespace ns = target.kind() == ProcTarget.Kind.NS_ENTRY ? nsEntry(c, target) : null;
         if (ns == null) {
-            return Verdict.cont();
+            return kernelOrTranslated(c, dirfd, path, buf, flags, statx);
         }
         c.touched(ns);
         Credentials cred = c.task().state().cred();

@@ -64,7 +64,8 @@ final class InitialState {
         long[] uids = ids(field(status, "Uid"));
         long[] gids = ids(field(status, "Gid"));
         List<Kgid> groups = new ArrayList<>();
-        for (long g : ids(field(status, "Groups"))) {
+        String groupField = field(status, "Groups");
+        for (long g : groupField.isBlank() ? new long[0] : ids(groupField)) {
             groups.add(new Kgid((int) g));
         }
         return new Credentials(new Kuid((int) uids[0]), new Kuid((int) uids[1]), new Kuid((int) uids[2]),

@@ -135,6 +135,10 @@ public final class Sandbox implements ControlChannel.Listener {
         kernel = new Kernel(linux, loop, listener, shim, options, started, tracer, this::now);
         table = Dispatch.table(kernel);
         kernel.tasks().setRootPid(started.getPid());
+        ProcStatus root = ProcStatus.read(started.getPid());
+        if (root != null) {
+            kernel.tasks().setShimPid(root.ppid());
+        }
         if (tracer.enabled()) {
             tracer.note(now(), started.getPid(), "workload started: " + String.join(" ", options.command())
                     + " (intercepting " + started.getFilteredSyscallsCount() + " syscalls)");

@@ -7,6 +7,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import nsentry.nsfs.NsSet;
+import nsentry.nsfs.PidNamespace;
 import nsentry.nsfs.TaskState;
 import nsentry.syscall.EventLoop;
 import nsentry.syscall.Linux;
@@ -77,6 +79,42 @@ public final class TaskTable {
         return tasks;
     }
 
+    /** Whether some task is in {@code pidNs} (after registering {@code parent}'s unseen children). */
+    public boolean hasMemberOf(PidNamespace pidNs, Task parent) {
+        registerUnknownDescendants(parent.tgid(), parent.state());
+        for (Task t : byTid.values()) {
+            if (t.state().activePidNs() == pidNs) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code pid} descends from the workload's first process (or from the shim, which adopts orphans). */
+    public boolean isSandboxProcess(int pid) {
+        int p = pid;
+        for (int depth = 0; depth < 4096 && p > 1; depth++) {
+            if (p == rootPid || byTid.containsKey(p)) {
+                return true;
+            }
+            ProcStatus s = ProcStatus.read(p);
+            if (s == null) {
+                return false;
+            }
+            if (s.ppid() == shimPid) {
+                return true;
+            }
+            p = s.ppid();
+        }
+        return false;
+    }
+
+    private int shimPid = -1;
+
+    public void setShimPid(int pid) {
+        this.shimPid = pid;
+    }
+
     /** Number of live threads in task {@code t}'s thread group, from /proc (exact, fresh). */
     public int threadsInGroup(Task t) {
         ProcStatus status = ProcStatus.read(t.tgid());
@@ -106,7 +144,7 @@ public final class TaskTable {
                 parent = anyThreadOf(status.ppid());
             }
             if (parent != null) {
-                inherited = parent.state();
+                inherited = forkedChild(parent.state());
                 how = "child of " + parent.tid();
             } else {
                 inherited = initialState;
@@ -163,6 +201,18 @@ public final class TaskTable {
         listener.released(old);
     }
 
+    /**
+     * What a child process inherits (copy_process/copy_namespaces): its active pid namespace
+     * is the parent's pid_for_children, its time namespace the parent's time_for_children.
+     */
+    public static TaskState forkedChild(TaskState parent) {
+        NsSet ns = parent.ns();
+        if (ns.pidForChildren() == parent.activePidNs() && ns.time() == ns.timeForChildren()) {
+            return parent;
+        }
+        return new TaskState(parent.cred(), ns.withTime(ns.timeForChildren()), ns.pidForChildren());
+    }
+
     private void registerUnknownDescendants(int pid, TaskState state) {
         for (int attempt = 0; attempt < 2; attempt++) {
             for (int child : ProcStatus.children(pid)) {
@@ -174,11 +224,12 @@ public final class TaskTable {
                     continue;
                 }
                 try {
-                    add(child, cs.tgid(), state, cs.name(), "child of " + pid + " seen before its parent changed");
+                    add(child, cs.tgid(), forkedChild(state), cs.name(), "child of " + pid
+                            + " seen before its parent changed");
                 } catch (TooManyTasks e) {
                     return;
                 }
-                registerUnknownDescendants(child, state);
+                registerUnknownDescendants(child, forkedChild(state));
             }
         }
     }
