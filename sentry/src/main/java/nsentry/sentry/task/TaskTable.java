@@ -128,6 +128,10 @@ public final class TaskTable {
      * @return the task, or null if the thread is already gone
      */
     public Task registerUnknown(int tid) throws TooManyTasks {
+        return registerUnknown(tid, 0);
+    }
+
+    private Task registerUnknown(int tid, int depth) throws TooManyTasks {
         ProcStatus status = ProcStatus.read(tid);
         if (status == null) {
             return null;
@@ -143,12 +147,20 @@ public final class TaskTable {
             if (parent == null) {
                 parent = anyThreadOf(status.ppid());
             }
+            if (parent == null && depth < 64 && status.ppid() > 1 && status.ppid() != shimPid
+                    && status.ppid() != tid) {
+                // The parent has made no intercepted call yet (its child's notification came
+                // first): it still has what it inherited; register it first, up the tree.
+                parent = registerUnknown(status.ppid(), depth + 1);
+            }
             if (parent != null) {
                 inherited = forkedChild(parent.state());
                 how = "child of " + parent.tid();
             } else {
                 inherited = initialState;
-                how = tid == rootPid || rootPid < 0 ? "workload root" : "parent " + status.ppid() + " unknown; initial state";
+                how = tid == rootPid || rootPid < 0 ? "workload root"
+                        : "parent " + status.ppid() + " unknown (orphaned before its first intercepted call); "
+                        + "initial state";
             }
         }
         Task t = add(tid, status.tgid(), inherited, status.name(), how);
