@@ -14,6 +14,11 @@
 /* CLONE_NEWNS|CLONE_NEWCGROUP|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|
  * CLONE_NEWPID|CLONE_NEWNET */
 #define CLONE_NEW_ANY 0x7E020000ULL
+/* CLONE_VM|CLONE_FS|CLONE_PARENT|CLONE_THREAD: calls without namespace flags whose
+ * validity depends on emulated state (a thread after unshare(CLONE_NEWPID), CLONE_PARENT
+ * from a pid-namespace init) or that the model must see (a CLONE_FS-sharing sibling).
+ * Plain fork() stays off the notification path. */
+#define CLONE_MODEL_FLAGS 0x00018300ULL
 
 /* PR_GET/SET_KEEPCAPS (7, 8), PR_CAPBSET_READ/DROP (23, 24),
  * PR_GET/SET_SECUREBITS (27, 28), PR_CAP_AMBIENT (47). */
@@ -38,7 +43,7 @@ const struct filter_entry filter_table[] = {
 
 	/* namespaces and process creation */
 	ALWAYS("unshare"), ALWAYS("setns"), ALWAYS("clone3"),
-	{ .name = "clone", .cond = COND_ANY_BIT, .arg = 0, .mask = CLONE_NEW_ANY },
+	{ .name = "clone", .cond = COND_ANY_BIT, .arg = 0, .mask = CLONE_NEW_ANY | CLONE_MODEL_FLAGS },
 	ALWAYS("execve"), ALWAYS("execveat"),
 
 	/* UTS */

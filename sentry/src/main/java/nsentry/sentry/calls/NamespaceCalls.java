@@ -40,7 +40,7 @@ public final class NamespaceCalls {
         TaskState after = UnshareRules.unshare(before, kernel.facts(t), flags, kernel.registry(),
                 label("unshare", t));
         if ((flags & (CloneFlags.CLONE_FS | CloneFlags.CLONE_NEWNS | CloneFlags.CLONE_NEWUSER)) != 0) {
-            t.setFsShared(false); // the fs_struct is copied (unshare_fs)
+            unshareFs(t); // the fs_struct is copied (unshare_fs)
         }
         kernel.updateState(t, after);
         touchedNew(c, before, after);
@@ -52,11 +52,11 @@ public final class NamespaceCalls {
         long flags = c.arg(0);
         Task t = c.task();
         c.describe(CloneFlags.describe(flags, true) + ", " + ptr(c.arg(1)));
-        if ((flags & CloneFlags.CLONE_NS_CLONE) == 0) {
-            return Verdict.cont();
-        }
         TaskState child = CloneRules.child(t.state(), kernel.facts(t), flags, false, kernel.registry(),
                 label("clone", t));
+        if ((flags & CloneFlags.CLONE_NS_CLONE) == 0) {
+            return forkNatively(t, flags);
+        }
         touchedNew(c, t.state(), child);
         return kernel.rewrites().request(c, child, flags & CloneFlags.CLONE_NS_CLONE, 0);
     }
@@ -70,18 +70,37 @@ public final class NamespaceCalls {
         byte[] raw = c.read(addr, (int) size);
         long flags = u64(raw, 0);
         c.describe("{flags=" + CloneFlags.describe(flags, false) + ", exit_signal=" + u64(raw, 32) + "}, " + size);
+        CloneRules.validateClone3Args(size, raw);
+        Task t = c.task();
         if ((flags & CloneFlags.CLONE_NS_ALL) == 0) {
+            CloneRules.child(t.state(), kernel.facts(t), flags, true, kernel.registry(), label("clone3", t));
             // No namespace flags: the kernel runs it (threads, posix_spawn). A racing thread
             // could add flags before the kernel copies the struct; it would get only what its
             // real privileges allow (see SECURITY.md).
-            return Verdict.cont();
+            return forkNatively(t, flags);
         }
-        CloneRules.validateClone3Args(size, raw);
-        Task t = c.task();
         TaskState child = CloneRules.child(t.state(), kernel.facts(t), flags, true, kernel.registry(),
                 label("clone3", t));
         touchedNew(c, t.state(), child);
         return kernel.rewrites().request(c, child, flags & CloneFlags.CLONE_NS_ALL, addr);
+    }
+
+    /** A clone the model allows and the kernel runs as asked; a CLONE_FS sibling shares the fs_struct. */
+    private static Verdict forkNatively(Task t, long flags) {
+        if ((flags & CloneFlags.CLONE_FS) != 0 && (flags & CloneFlags.CLONE_THREAD) == 0) {
+            t.addFsSharingChild();
+        }
+        return Verdict.cont();
+    }
+
+    private void unshareFs(Task t) {
+        for (int p : t.fsPartners()) {
+            Task other = kernel.tasks().lookup(p);
+            if (other != null) {
+                other.fsPartners().remove(t.tid());
+            }
+        }
+        t.unshareFs();
     }
 
     /** setns(fd, nstype) — kernel/nsproxy.c setns. */
@@ -115,7 +134,7 @@ public final class NamespaceCalls {
                     "fd " + fd + " is " + target.describe() + ", not a namespace file or a pidfd");
         }
         if (after.cred().userNs() != before.cred().userNs() || after.ns().mnt() != before.ns().mnt()) {
-            t.setFsShared(false);
+            unshareFs(t);
         }
         kernel.updateState(t, after);
         return Verdict.value(0);

@@ -84,7 +84,8 @@ public final class Execs {
         Credentials before = t.state().cred();
         Credentials after;
         try {
-            after = ExecRules.transform(before, execFile(pending.file(), before), t.noNewPrivs(), t.fsShared());
+            after = ExecRules.transform(before, execFile(pending.file(), before), t.noNewPrivs(),
+                    kernel.tasks().sharesFsWithProcess(t));
         } catch (SyscallException e) {
             // The kernel would have failed this exec (e.g. file capabilities outside the
             // bounding set); it already succeeded natively, so the task keeps its credentials.

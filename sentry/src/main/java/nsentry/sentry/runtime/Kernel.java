@@ -147,9 +147,10 @@ public final class Kernel implements TaskTable.StateListener {
     /** What the rules need to know about the calling task, read fresh. */
     public TaskFacts facts(Task t) {
         int threads = tasks.threadsInGroup(t);
-        boolean fsShared = t.fsShared() && threads > 1 || t.fsShared() && !t.isThreadGroupLeader();
-        return new TaskFacts(threads, fsShared || threads > 1, threads > 1, threads > 1,
-                t.state().activePidNs(), t.chrooted(), false);
+        // Threads share the fs_struct; so does a process with a clone(CLONE_FS) sibling.
+        boolean fsShared = threads > 1 || tasks.sharesFsWithProcess(t);
+        return new TaskFacts(threads, fsShared, threads > 1, threads > 1,
+                t.state().activePidNs(), t.chrooted(), t.pidNsInit());
     }
 
     // ------------------------------------------------------------------ reference counting

@@ -13,7 +13,7 @@ public final class Task {
     private final int pidfd;
     private final long serial;
     private TaskState state;
-    private boolean fsShared;
+    private final java.util.Set<Integer> fsPartners = new java.util.HashSet<>();
     private boolean chrooted;
     private boolean noNewPrivs;
     private int dumpable = 1;
@@ -22,6 +22,8 @@ public final class Task {
     private boolean exited;
     private boolean realCreds = true;
     private EventLoop.Registration exitWatch;
+    private int fsSharingChildren;
+    private boolean pidNsInit;
 
     Task(int tid, int tgid, int pidfd, long serial, TaskState state, String comm) {
         this.tid = tid;
@@ -63,15 +65,52 @@ public final class Task {
         this.state = state;
     }
 
-    public boolean fsShared() {
-        return fsShared;
+    /**
+     * Processes sharing this task's fs_struct through clone(CLONE_FS) (threads are counted
+     * separately, from /proc). Kept on both sides; a partner that exited no longer counts.
+     */
+    public java.util.Set<Integer> fsPartners() {
+        return fsPartners;
     }
 
-    public void setFsShared(boolean fsShared) {
-        this.fsShared = fsShared;
+    /** unshare(CLONE_FS) and friends: this task's fs_struct is its own again. */
+    public void unshareFs() {
+        fsPartners.clear();
+        fsSharingChildren = 0;
     }
 
     /** The task called chroot inside the sandbox: its root differs from its mount namespace's root. */
+    /** Whether this process is the init (first process) of its emulated pid namespace. */
+    public boolean pidNsInit() {
+        return pidNsInit;
+    }
+
+    void setPidNsInit(boolean pidNsInit) {
+        this.pidNsInit = pidNsInit;
+    }
+
+    /** A clone(CLONE_FS) child is on its way: it shares this task's fs_struct. */
+    public void addFsSharingChild() {
+        fsSharingChildren++;
+    }
+
+    public int pendingFsSharingChildren() {
+        return fsSharingChildren;
+    }
+
+    public void forgetPendingFsSharingChildren() {
+        fsSharingChildren = 0;
+    }
+
+    /** Takes one pending CLONE_FS child, if any (for the child's registration). */
+    boolean takeFsSharingChild() {
+        if (fsSharingChildren == 0) {
+            return false;
+        }
+        fsSharingChildren--;
+        return true;
+    }
+
     public boolean chrooted() {
         return chrooted;
     }

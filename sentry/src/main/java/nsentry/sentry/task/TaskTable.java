@@ -45,6 +45,9 @@ public final class TaskTable {
     private final TaskState initialState;
     private final StateListener listener;
     private final Map<Integer, Task> byTid = new HashMap<>();
+    /** Pid namespaces that have had a process (identity set; forgotten with the namespace). */
+    private final java.util.Set<PidNamespace> populatedPidNs =
+            java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>());
     private long nextSerial;
     private int rootPid = -1;
     private final int maxTasks;
@@ -79,15 +82,33 @@ public final class TaskTable {
         return tasks;
     }
 
-    /** Whether some task is in {@code pidNs} (after registering {@code parent}'s unseen children). */
-    public boolean hasMemberOf(PidNamespace pidNs, Task parent) {
-        registerUnknownDescendants(parent.tgid(), parent.state());
-        for (Task t : byTid.values()) {
-            if (t.state().activePidNs() == pidNs) {
+    /**
+     * Whether the task's fs_struct is shared with another live process (a clone(CLONE_FS)
+     * sibling). Unseen CLONE_FS children are looked for first; those not found have exited.
+     */
+    public boolean sharesFsWithProcess(Task t) {
+        if (t.pendingFsSharingChildren() > 0) {
+            registerUnknownDescendants(t.tgid(), t.state());
+            t.forgetPendingFsSharingChildren();
+        }
+        t.fsPartners().removeIf(p -> {
+            Task other = byTid.get(p);
+            if (other == null) {
                 return true;
             }
-        }
-        return false;
+            ProcStatus s = ProcStatus.read(p);
+            return s == null || s.isZombie();
+        });
+        return !t.fsPartners().isEmpty();
+    }
+
+    /**
+     * Whether a process was ever seen in {@code pidNs} (pidns_for_children_get: the first
+     * child makes it exist), after registering {@code parent}'s unseen children.
+     */
+    public boolean hasMemberOf(PidNamespace pidNs, Task parent) {
+        registerUnknownDescendants(parent.tgid(), parent.state());
+        return populatedPidNs.contains(pidNs);
     }
 
     /** Whether {@code pid} descends from the workload's first process (or from the shim, which adopts orphans). */
@@ -138,6 +159,7 @@ public final class TaskTable {
         }
         TaskState inherited;
         String how;
+        boolean fsFromParent = false;
         Task sibling = anyThreadOf(status.tgid());
         if (status.tgid() != tid && sibling != null) {
             inherited = sibling.state();
@@ -156,6 +178,7 @@ public final class TaskTable {
             if (parent != null) {
                 inherited = forkedChild(parent.state());
                 how = "child of " + parent.tid();
+                fsFromParent = parent.takeFsSharingChild();
             } else {
                 inherited = initialState;
                 how = tid == rootPid || rootPid < 0 ? "workload root"
@@ -164,8 +187,14 @@ public final class TaskTable {
             }
         }
         Task t = add(tid, status.tgid(), inherited, status.name(), how);
+        if (t != null && fsFromParent) {
+            Task parent = byTid.get(status.ppid()) != null ? byTid.get(status.ppid()) : anyThreadOf(status.ppid());
+            if (parent != null) {
+                t.fsPartners().add(parent.tid());
+                parent.fsPartners().add(t.tid());
+            }
+        }
         if (t != null && sibling != null && sibling != t) {
-            t.setFsShared(true);
             t.setNoNewPrivs(sibling.noNewPrivs());
         }
         return t;
@@ -235,11 +264,17 @@ public final class TaskTable {
                 if (cs == null) {
                     continue;
                 }
+                Task added;
                 try {
-                    add(child, cs.tgid(), forkedChild(state), cs.name(), "child of " + pid
+                    added = add(child, cs.tgid(), forkedChild(state), cs.name(), "child of " + pid
                             + " seen before its parent changed");
                 } catch (TooManyTasks e) {
                     return;
+                }
+                Task parent = anyThreadOf(pid);
+                if (added != null && parent != null && parent.takeFsSharingChild()) {
+                    added.fsPartners().add(parent.tid());
+                    parent.fsPartners().add(added.tid());
                 }
                 registerUnknownDescendants(child, forkedChild(state));
             }
@@ -270,6 +305,9 @@ public final class TaskTable {
             return null; // already gone
         }
         Task t = new Task(tid, tgid, pidfd, nextSerial++, state, comm);
+        if (!state.activePidNs().isInitial() && tid == tgid && populatedPidNs.add(state.activePidNs())) {
+            t.setPidNsInit(true); // the first process of a pid namespace is its init
+        }
         byTid.put(tid, t);
         listener.acquired(state);
         t.setExitWatch(loop.watchReadable(pidfd, () -> exited(t)));
