@@ -151,7 +151,8 @@ static void test_kernel_behaviour(struct trun *t)
 		{ "clone(CLONE_NEWUSER)", SYS_clone, { 0x10000000 | SIGCHLD }, NOTIFIED, 0 },
 		{ "clone(CLONE_NEWNET)", SYS_clone, { 0x40000000 | SIGCHLD }, NOTIFIED, 0 },
 		/* invalid flags: fails in the kernel, creates nothing */
-		{ "clone(CLONE_THREAD)", SYS_clone, { 0x00010000 }, NOT_NOTIFIED, 0 },
+		{ "clone(CLONE_THREAD)", SYS_clone, { 0x00010000 }, NOTIFIED, 0 },
+		{ "clone(SIGCHLD) (fork)", SYS_clone, { SIGCHLD }, NOT_NOTIFIED, 0 },
 		{ "prctl(PR_GET_KEEPCAPS)", SYS_prctl, { 7 }, NOTIFIED, 0 },
 		{ "prctl(PR_CAP_AMBIENT)", SYS_prctl, { 47 }, NOTIFIED, 0 },
 		{ "prctl(PR_GET_NAME)", SYS_prctl, { 16 }, NOT_NOTIFIED, 0 },
