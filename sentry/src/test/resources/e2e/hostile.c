@@ -729,34 +729,59 @@ static void do_map_write(void *a)
 	}
 }
 
+static const char *map_files[] = { "uid_map", "gid_map", "setgroups" };
+
+/* write(2) with bad buffers and lengths the kernel's access_ok() accepts */
 static void fam_map_write(void)
 {
-	const char *files[] = { "uid_map", "gid_map", "setgroups" };
-	const long lens[] = { -2, 0, 1, 4095, 4096, 1L << 20, -1, LONG_MAX };
-	for (size_t f = 0; f < 3; f++) {
+	const long lens[] = { -2, 0, 1, 4095, 4096, 1L << 20 };
+	for (size_t f = 0; f < 3; f++)
 		for (size_t b = 0; b < NBUF_PTRS; b++)
 			for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
 				if (b == 0 && (lens[l] == 4095 || lens[l] == 1L << 20))
 					continue; /* good_buf is 8 KiB of '\x5a': covered below */
-				struct map_arg a = { files[f], b, lens[l], 0, 0 };
+				if (b == 3 && lens[l] != -2)
+					continue; /* kernel pointers: fam_map_access_ok */
+				struct map_arg a = { map_files[f], b, lens[l], 0, 0 };
 				run_case(do_map_write, &a);
 			}
+	/* a long line of garbage at PAGE_SIZE-1 */
+	for (size_t f = 0; f < 2; f++) {
+		struct map_arg a = { map_files[f], 0, 4095, 0, 0 };
+		run_case(do_map_write, &a);
+	}
+}
+
+/* write(2) lengths and pointers that vfs_write()'s access_ok() refuses (EFAULT before the
+ * file's own size checks) */
+static void fam_map_access_ok(void)
+{
+	const long lens[] = { 0, 1, 4096, 1L << 20, -1, LONG_MAX };
+	for (size_t f = 0; f < 3; f++)
+		for (size_t b = 0; b < NBUF_PTRS; b++)
+			for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+				if (b != 3 && lens[l] >= 0)
+					continue;
+				struct map_arg a = { map_files[f], b, lens[l], 0, 0 };
+				run_case(do_map_write, &a);
+			}
+}
+
+/* pwrite(2) and writev(2) on the map files */
+static void fam_map_pwrite_writev(void)
+{
+	for (size_t f = 0; f < 3; f++) {
 		const long offs[] = { 0, 1, -1, 4096 };
 		for (size_t o = 0; o < 4; o++) {
-			struct map_arg a = { files[f], 0, -2, offs[o], 1 };
+			struct map_arg a = { map_files[f], 0, -2, offs[o], 1 };
 			run_case(do_map_write, &a);
 		}
 		for (size_t b = 0; b < 3; b++) {
-			struct map_arg a = { files[f], b, -2, 1, 2 };
+			struct map_arg a = { map_files[f], b, -2, 1, 2 };
 			run_case(do_map_write, &a);
-			struct map_arg big = { files[f], 0, -2, 1025, 2 };
+			struct map_arg big = { map_files[f], 0, -2, 1025, 2 };
 			run_case(do_map_write, &big);
 		}
-	}
-	/* a long line of garbage at PAGE_SIZE-1 */
-	for (size_t f = 0; f < 2; f++) {
-		struct map_arg a = { files[f], 0, 4095, 0, 0 };
-		run_case(do_map_write, &a);
 	}
 }
 
@@ -810,7 +835,15 @@ static void do_groups(void *a)
 	void *p = g->ptr == 0 ? (void *)good_buf : ptr_of(g->ptr);
 	if (g->ptr == 0)
 		memset(good_buf, 0, 64);
-	out("%s size=%ld list=%s:", g->set ? "setgroups" : "getgroups", g->size, g->ptr == 0 ? "good" : ptr_names[g->ptr]);
+	if (g->ptr == 6) {
+		/* gids 0 and -1 (invalid), then the unmapped page: the kernel reads one by one */
+		unsigned *q = (unsigned *)(unmapped - 8);
+		q[0] = 0;
+		q[1] = 0xffffffffu;
+		p = q;
+	}
+	out("%s size=%ld list=%s:", g->set ? "setgroups" : "getgroups", g->size,
+	    g->ptr == 0 ? "good" : g->ptr == 6 ? "valid,invalid,unmapped" : ptr_names[g->ptr]);
 	long r = syscall(g->set ? SYS_setgroups : SYS_getgroups, g->size, p);
 	res(r);
 	if (g->set && r == 0) {
@@ -869,7 +902,7 @@ static void do_setid(void *a)
 	out(" uid=%d euid=%d", (int)getuid(), (int)geteuid());
 }
 
-static void fam_creds(void)
+static void fam_getres(void)
 {
 	for (size_t i = 0; i < 6; i++)
 		for (size_t j = 0; j < 6; j++)
@@ -879,13 +912,27 @@ static void fam_creds(void)
 				struct ptr3_arg a = { i, j, k };
 				run_case(do_getres, &a);
 			}
+}
+
+static void fam_groups(void)
+{
 	const long sizes[] = { 0, 1, 64, -1, 65536, 65537, INT_MAX, 1L << 32 };
-	for (int set = 0; set < 2; set++)
+	for (int set = 0; set < 2; set++) {
 		for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
 			for (size_t p = 0; p < 6; p++) {
+				/* more than 64 gids from a mapped buffer would read whatever follows it */
+				if (sizes[s] > 64 && sizes[s] <= 65536 && (p == 0 || p == 3))
+					continue;
 				struct groups_arg a = { sizes[s], p, set };
 				run_case(do_groups, &a);
 			}
+		struct groups_arg bad = { 3, 6, set };
+		run_case(do_groups, &bad);
+	}
+}
+
+static void fam_caps(void)
+{
 	const unsigned versions[] = { _LINUX_CAPABILITY_VERSION_3, _LINUX_CAPABILITY_VERSION_1,
 				      _LINUX_CAPABILITY_VERSION_2, 0, 0xdeadbeef };
 	const int pids[] = { 0, -1, -2, 999999999 };
@@ -904,6 +951,10 @@ static void fam_creds(void)
 				}
 	struct cap_arg raise = { 0, 0, _LINUX_CAPABILITY_VERSION_3, 0, 1, 1 };
 	run_case(do_cap, &raise);
+}
+
+static void fam_prctl_setid(void)
+{
 	long prctls[][3] = {
 		{ PR_CAPBSET_READ, 0, 0 }, { PR_CAPBSET_READ, 63, 0 }, { PR_CAPBSET_READ, 64, 0 },
 		{ PR_CAPBSET_READ, -1, 0 }, { PR_CAPBSET_READ, 1L << 32, 0 }, { PR_CAPBSET_DROP, 64, 0 },
@@ -936,11 +987,11 @@ static void do_ioctl(void *a)
 	memset(good_buf, 0, 16);
 	out("ioctl fd=%s req=%#lx arg=%s:", i->fd, i->req, i->arg == 0 ? "good" : ptr_names[i->arg]);
 	long r = syscall(SYS_ioctl, fd, i->req, arg);
-	if (i->req == NS_GET_USERNS || i->req == NS_GET_PARENT)
+	if ((unsigned)i->req == NS_GET_USERNS || (unsigned)i->req == NS_GET_PARENT)
 		res_fd(r);
 	else
 		res(r);
-	if (r == 0 && i->req == NS_GET_OWNER_UID && i->arg == 0)
+	if (r == 0 && (unsigned)i->req == NS_GET_OWNER_UID && i->arg == 0)
 		out(" uid=%u", *(unsigned *)good_buf);
 }
 
@@ -1105,7 +1156,9 @@ static void fam_misc(void)
 static const struct { const char *name; void (*fn)(void); } families[] = {
 	{ "setns", fam_setns }, { "unshare", fam_unshare }, { "clone", fam_clone },
 	{ "clone3", fam_clone3 }, { "open", fam_open }, { "readlink", fam_readlink },
-	{ "stat", fam_stat }, { "map_write", fam_map_write }, { "creds", fam_creds },
+	{ "stat", fam_stat }, { "map_write", fam_map_write }, { "map_access_ok", fam_map_access_ok },
+	{ "map_pwrite_writev", fam_map_pwrite_writev }, { "getres", fam_getres }, { "groups", fam_groups },
+	{ "caps", fam_caps }, { "prctl_setid", fam_prctl_setid },
 	{ "ioctl", fam_ioctl }, { "uts", fam_uts }, { "misc", fam_misc },
 };
 
