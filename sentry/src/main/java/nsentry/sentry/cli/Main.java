@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
             "Runs Linux programs with user namespaces, setns, nsfs and UTS emulated in user space:",
             "no kernel user namespace and no privilege needed."
         },
-        subcommands = {RunCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, PsCommand.class, NsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -15,6 +15,7 @@ import nsentry.proto.TraceEvent;
 import nsentry.proto.WorkloadExited;
 import nsentry.proto.WorkloadStarted;
 import nsentry.sentry.calls.Dispatch;
+import nsentry.sentry.debug.DebugServer;
 import nsentry.sentry.dispatch.Call;
 import nsentry.sentry.dispatch.SyscallTable;
 import nsentry.sentry.dispatch.TaskGone;
@@ -56,6 +57,7 @@ public final class Sandbox implements ControlChannel.Listener {
     private SyscallTable table;
     private volatile int exitCode = 0;
     private boolean workloadExited;
+    private DebugServer debug;
 
     public Sandbox(Linux linux, EventLoop loop, SandboxOptions options, int fdChannel, PrintStream err) {
         this.linux = linux;
@@ -144,6 +146,7 @@ public final class Sandbox implements ControlChannel.Listener {
                     + " (intercepting " + started.getFilteredSyscallsCount() + " syscalls)");
         }
         loop.watchReadable(listenerFd, this::onNotification);
+        debug = DebugServer.start(kernel, err); // nsentry ps / ns; reads the model on this loop only
     }
 
     private void workloadExited(WorkloadExited exited) {
@@ -205,6 +208,10 @@ public final class Sandbox implements ControlChannel.Listener {
 
     private void finish(int code) {
         exitCode = code;
+        if (debug != null) {
+            debug.close(); // removes the socket, on every path that ends the sandbox
+            debug = null;
+        }
         if (listener != null) {
             listener.close();
             listener = null;

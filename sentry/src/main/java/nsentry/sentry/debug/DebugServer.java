@@ -1,0 +1,297 @@
+package nsentry.sentry.debug;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+
+import nsentry.proto.DebugRequest;
+import nsentry.proto.DebugResponse;
+import nsentry.sentry.runtime.Kernel;
+import nsentry.syscall.FrameException;
+import nsentry.syscall.FrameReader;
+
+/**
+ * The debug endpoint of one sandbox: a unix stream socket ({@link DebugPaths}) that answers
+ * {@link DebugRequest}s (varint32-framed, like the control channel) for {@code nsentry ps}
+ * and {@code nsentry ns}. The socket is served on threads of its own; every look at the
+ * model is handed to the sentry's event loop (single writer, no locks) and the answer
+ * comes back as a future. Only the sandbox's owner and root may connect: the directory is
+ * 0700, the socket 0600, and the peer's SO_PEERCRED is checked again. The socket is removed
+ * when the sandbox ends ({@link #close()}, also on the fail-closed path, and by a shutdown
+ * hook if the JVM exits another way).
+ */
+public final class DebugServer implements AutoCloseable {
+    /** Largest request accepted (requests are a few bytes). */
+    static final int MAX_REQUEST_BYTES = 4096;
+    /** Largest response a client accepts: a big sandbox's task list exceeds the control channel's 1 MiB. */
+    public static final int MAX_RESPONSE_BYTES = 64 << 20;
+    /** How long a request may wait for the event loop. */
+    static final long LOOP_TIMEOUT_MS = 5000;
+    private static final int MAX_CONNECTIONS = 8;
+
+    private final Path socket;
+    private final ServerSocketChannel server;
+    private final DebugService service;
+    private final UserPrincipal owner;
+    private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private final Set<CompletableFuture<DebugResponse>> inflight = ConcurrentHashMap.newKeySet();
+    private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
+    private final Thread hook;
+    private volatile boolean closed;
+
+    private DebugServer(Path socket, ServerSocketChannel server, DebugService service, UserPrincipal owner) {
+        this.socket = socket;
+        this.server = server;
+        this.service = service;
+        this.owner = owner;
+        this.hook = new Thread(this::removeSocket, "nsentry-debug-cleanup");
+    }
+
+    /**
+     * Starts the endpoint of the sandbox whose shim is this JVM's parent. Never throws:
+     * without an endpoint the sandbox still runs (a warning says why).
+     *
+     * @return the server, or null if it could not start
+     */
+    public static DebugServer start(Kernel kernel, PrintStream err) {
+        try {
+            int shimPid = (int) ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L).longValue();
+            if (shimPid <= 1) {
+                throw new IOException("cannot find the shim (parent process)");
+            }
+            String id = Integer.toString(shimPid);
+            int uid = DebugPaths.myEuid();
+            Path dir = DebugPaths.ensureDir(DebugPaths.dirFor(uid), uid);
+            Path socket = dir.resolve(id + DebugPaths.SUFFIX);
+            KernelDebugService service = new KernelDebugService(kernel, id, shimPid, uid, socket);
+            return start(socket, service);
+        } catch (IOException | RuntimeException e) {
+            err.println("nsentry: debug endpoint unavailable (nsentry ps/ns will not see this sandbox): "
+                    + e.getMessage());
+            err.flush();
+            return null;
+        }
+    }
+
+    /** Serves {@code service} on {@code socket} (its directory must exist and be private). */
+    public static DebugServer start(Path socket, DebugService service) throws IOException {
+        Files.deleteIfExists(socket); // a stale socket of a sandbox that died with this pid
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            Files.deleteIfExists(socket);
+            throw e;
+        }
+        DebugServer s = new DebugServer(socket, server, service, Files.getOwner(socket.getParent()));
+        Runtime.getRuntime().addShutdownHook(s.hook);
+        Thread acceptor = new Thread(s::acceptLoop, "nsentry-debug");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        return s;
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            SocketChannel ch;
+            try {
+                ch = server.accept();
+            } catch (IOException e) {
+                return; // closed
+            }
+            if (closed || !slots.tryAcquire()) {
+                closeQuietly(ch);
+                continue;
+            }
+            connections.add(ch);
+            Thread t = new Thread(() -> {
+                try {
+                    serve(ch);
+                } finally {
+                    connections.remove(ch);
+                    closeQuietly(ch);
+                    slots.release();
+                }
+            }, "nsentry-debug-client");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    private void serve(SocketChannel ch) {
+        var out = Channels.newOutputStream(ch);
+        try {
+            String refused = checkPeer(ch);
+            if (refused != null) {
+                DebugResponse.newBuilder().setError(refused).build().writeDelimitedTo(out);
+                return;
+            }
+            FrameReader<DebugRequest> reader = new FrameReader<>(DebugRequest.parser(), MAX_REQUEST_BYTES);
+            ByteBuffer buf = ByteBuffer.allocate(512);
+            while (!closed) {
+                DebugRequest req;
+                while ((req = reader.next()) == null) {
+                    buf.clear();
+                    if (ch.read(buf) < 0) {
+                        reader.endOfInput();
+                        return;
+                    }
+                    buf.flip();
+                    reader.feed(buf);
+                }
+                answer(req).writeDelimitedTo(out);
+                out.flush();
+            }
+        } catch (FrameException e) {
+            try {
+                DebugResponse.newBuilder().setError("bad request: " + e.getMessage()).build().writeDelimitedTo(out);
+            } catch (IOException ignored) {
+                // the client is gone
+            }
+        } catch (IOException e) {
+            // the client went away
+        }
+    }
+
+    /** Only the socket's owner and root (defence in depth behind the 0700 directory). */
+    private String checkPeer(SocketChannel ch) {
+        UnixDomainPrincipal peer;
+        try {
+            peer = ch.getOption(ExtendedSocketOptions.SO_PEERCRED);
+        } catch (IOException | UnsupportedOperationException e) {
+            return null; // the file permissions still apply
+        }
+        UserPrincipal user = peer.user();
+        if (user.equals(owner) || user.getName().equals(owner.getName()) || user.getName().equals("root")) {
+            return null;
+        }
+        return "permission denied: only the sandbox's owner (" + owner.getName() + ") and root may inspect it";
+    }
+
+    /** Runs the request on the event loop and waits for its answer. */
+    DebugResponse answer(DebugRequest req) {
+        CompletableFuture<DebugResponse> f = new CompletableFuture<>();
+        inflight.add(f);
+        try {
+            if (closed) {
+                return ended();
+            }
+            service.execute(() -> {
+                try {
+                    f.complete(service.handle(req));
+                } catch (RuntimeException e) {
+                    f.complete(error("internal error: " + e));
+                }
+            });
+            return f.get(LOOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            return ended();
+        } catch (TimeoutException e) {
+            return error("the sentry did not answer within " + LOOP_TIMEOUT_MS + " ms (its event loop is busy)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ended();
+        } catch (ExecutionException e) {
+            return error("internal error: " + e.getCause());
+        } finally {
+            inflight.remove(f);
+        }
+    }
+
+    static DebugResponse error(String message) {
+        return DebugResponse.newBuilder().setError(message).build();
+    }
+
+    static DebugResponse ended() {
+        return error("sandbox ended");
+    }
+
+    /** Stops serving, answers waiting requests with "sandbox ended" and removes the socket. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        removeSocket();
+        closeQuietly(server);
+        for (CompletableFuture<DebugResponse> f : inflight) {
+            f.complete(ended());
+        }
+        for (SocketChannel c : connections) {
+            closeQuietly(c);
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // shutting down: the hook runs anyway
+        }
+    }
+
+    private void removeSocket() {
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            // nothing more to do; clients treat a refused connection as a stale socket
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // closing
+        }
+    }
+
+    /** What the endpoint serves: requests answered on a given executor (the event loop). */
+    public interface DebugService {
+        /** Runs {@code task} on the thread that owns the model. */
+        void execute(Runnable task);
+
+        /** Answers one request; called on that thread. */
+        DebugResponse handle(DebugRequest request);
+    }
+
+    /** A service over fixed answers, for tests. */
+    static DebugService fixed(Supplier<DebugResponse> answer) {
+        return new DebugService() {
+            @Override
+            public void execute(Runnable task) {
+                task.run();
+            }
+
+            @Override
+            public DebugResponse handle(DebugRequest request) {
+                return answer.get();
+            }
+        };
+    }
+}
