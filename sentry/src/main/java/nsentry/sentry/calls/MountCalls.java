@@ -106,9 +106,7 @@ public final class MountCalls {
         if (kernel.realRoot()) {
             // create_user_ns refuses chrooted callers: a root that is not the mount
             // namespace's root (the sandbox's root counts as that).
-            if (!c.task().chrooted()) {
-                c.task().setChrooted(!realPath(c, path).equals("/"));
-            }
+            c.task().setChrooted(!realPath(c, path).equals("/"));
             return new Verdict.Continue("chroot done by the kernel with the real privilege");
         }
         throw new SyscallException(Errno.EPERM, "nsentry", "the model allows this chroot (CAP_SYS_CHROOT in an "
@@ -120,12 +118,7 @@ public final class MountCalls {
         Path p = path.startsWith("/") ? Path.of("/proc/" + c.tid() + "/root" + path)
                 : Path.of("/proc/" + c.tid() + "/cwd").resolve(path);
         try {
-            String real = p.toRealPath().toString();
-            String root = Path.of("/proc/" + c.tid() + "/root").toRealPath().toString();
-            if (real.startsWith(root)) {
-                real = real.substring(root.length());
-            }
-            return real.isEmpty() ? "/" : real;
+            return p.toRealPath().toString(); // in the sandbox's view: "/" is the mount namespace's root
         } catch (IOException e) {
             return path;
         }

@@ -44,6 +44,10 @@ public final class NamespaceCalls {
         }
         kernel.updateState(t, after);
         touchedNew(c, before, after);
+        if ((flags & CloneFlags.CLONE_NS_ALL) == 0) {
+            // Only FS/FILES/SYSVSEM (and the thread checks): the kernel unshares them for real.
+            return new Verdict.Continue("no namespace flags: the kernel unshares the rest");
+        }
         return Verdict.value(0);
     }
 

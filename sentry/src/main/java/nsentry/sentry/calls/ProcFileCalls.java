@@ -236,9 +236,11 @@ public final class ProcFileCalls {
             return injectContent(c, target.name(), value + "\n", cloexec);
         }
         Credentials opener = c.task().state().cred();
-        if (opener.euid().value() != 0 && !opener.hasEffective(nsentry.abi.Capability.CAP_DAC_OVERRIDE)) {
+        if (opener.euid().value() != 0) {
+            // test_perm: only euid == GLOBAL_ROOT_UID gets the owner's rw; capabilities do not count
             throw new SyscallException(Errno.EACCES, "proc_sys_permission", "/proc/sys/kernel/" + target.name()
-                    + " is writable by the initial namespace's root only");
+                    + " is writable only by the initial user namespace's uid 0 (this euid is "
+                    + opener.userNs().fromKuidMunged(opener.euid()) + " in its namespace)");
         }
         return injectWritable(c, new OpenProcFile(target.kind(), opener.userNs(), opener, target.name(), -1, uts),
                 value + "\n", cloexec);

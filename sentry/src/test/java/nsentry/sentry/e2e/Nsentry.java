@@ -155,4 +155,88 @@ final class Nsentry {
             }
         });
     }
+
+    // ------------------------------------------------------------------ debugging (Debug*IT)
+
+    /** Compiles C {@code source} (given inline) to NAME in {@link #binDir()}, with extra gcc flags. */
+    static Path compileCSource(String name, String source, String... flags) throws Exception {
+        Path out = binDir().resolve(name);
+        if (Files.exists(out)) {
+            return out;
+        }
+        Path src = binDir().resolve(name + ".c");
+        Files.writeString(src, source);
+        List<String> cmd = new ArrayList<>(List.of("gcc", "-Wall", "-o", out.toString(), src.toString()));
+        cmd.addAll(Arrays.asList(flags));
+        Result r = exec(cmd, null, 120);
+        if (r.code != 0) {
+            fail("gcc failed: " + r.stderr);
+        }
+        return out;
+    }
+
+    /** A sandbox running in the background; its pid is the sandbox id (the launcher execs the shim). */
+    record Background(Process process, Path stdout, Path stderr) {
+        long id() {
+            return process.pid();
+        }
+
+        /** Waits for the sandbox to end and returns its result. */
+        Result await(int timeoutSeconds) throws Exception {
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                fail("background sandbox timed out after " + timeoutSeconds + " s; stderr: " + Files.readString(stderr));
+            }
+            return new Result(process.exitValue(), Files.readString(stdout), Files.readString(stderr));
+        }
+    }
+
+    /** Starts {@code ./nsentry run ARGS...} in the background, as root or as the test user. */
+    static Background startRun(boolean asUser, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(asUser ? asUser() : List.of());
+        cmd.add(launcher().toString());
+        cmd.add("run");
+        cmd.addAll(Arrays.asList(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("HOME", "/tmp");
+        Path out = Files.createTempFile("nsentry-bg-", ".out");
+        Path err = Files.createTempFile("nsentry-bg-", ".err");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
+        Process p = pb.start();
+        p.getOutputStream().close();
+        return new Background(p, out, err);
+    }
+
+    /** {@code ./nsentry ARGS...} (ps, ns, ...) as root or as the test user. */
+    static Result cli(boolean asUser, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(asUser ? asUser() : List.of());
+        cmd.add(launcher().toString());
+        cmd.addAll(Arrays.asList(args));
+        return exec(cmd, null, 60);
+    }
+
+    /** A fresh directory every user may write (for marker files shared with a workload). */
+    static Path sharedTempDir() throws IOException {
+        Path d = Files.createTempDirectory("nsentry-e2e-shared-");
+        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxrwxrwx"));
+        return d;
+    }
+
+    /** Waits until {@code file} exists and is non-empty; fails with the sandbox's stderr otherwise. */
+    static String awaitFile(Path file, Background sandbox, int timeoutSeconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(file) && Files.size(file) > 0) {
+                Thread.sleep(50); // let the writer finish its line
+                return Files.readString(file);
+            }
+            if (!sandbox.process().isAlive()) {
+                fail("sandbox ended before writing " + file + ": " + sandbox.await(5));
+            }
+            Thread.sleep(50);
+        }
+        fail("timed out waiting for " + file + "; stderr: " + Files.readString(sandbox.stderr()));
+        return null;
+    }
 }
