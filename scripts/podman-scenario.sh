@@ -33,6 +33,7 @@ STEP_TIMEOUT=120
 VERBOSE=0
 INNER=0
 ROOT_LABEL=host
+LAUNCHER_LABEL=""
 
 usage() { sed -n '2,27p' "$SELF" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
@@ -49,6 +50,7 @@ while [[ $# -gt 0 ]]; do
         -v|--verbose) VERBOSE=1; shift ;;
         --inner) INNER=1; shift ;;
         --inner-root) ROOT_LABEL=$2; shift 2 ;;
+        --inner-launcher) LAUNCHER_LABEL=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "podman-scenario: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -86,7 +88,7 @@ kill_pause() {
 # under the launcher.
 # ---------------------------------------------------------------------------------
 if [[ $INNER -eq 0 ]]; then
-    inner_args=(--inner --inner-root "${CHROOT:-host}" --user "$TEST_USER" --timeout "$STEP_TIMEOUT")
+    inner_args=(--inner --inner-root "${CHROOT:-host}" --inner-launcher "${LAUNCHER:-none}" --user "$TEST_USER" --timeout "$STEP_TIMEOUT")
     [[ -n $SKIP_RE ]] && inner_args+=(--skip "$SKIP_RE")
     [[ $VERBOSE -eq 1 ]] && inner_args+=(-v)
     [[ $PER_STEP -eq 1 && -n $LAUNCHER ]] && inner_args+=(--per-step --launcher "$LAUNCHER")
@@ -148,6 +150,13 @@ errdetail() {
 pass() { echo "PASS $1: $2"; PASSED=$((PASSED + 1)); }
 fail() { echo "FAIL $1: $2"; FAILED=$((FAILED + 1)); }
 skip() { [[ -n $SKIP_RE && $1 =~ $SKIP_RE ]] && { echo "SKIP $1: skipped by --skip"; SKIPPED=$((SKIPPED + 1)); return 0; }; return 1; }
+# skip_after STEP DEP: STEP is skipped too when the command step DEP it checks is skipped.
+skip_after() {
+    if [[ -n $SKIP_RE && $2 =~ $SKIP_RE && ! $1 =~ $SKIP_RE ]]; then
+        echo "SKIP $1: $2 is skipped"; SKIPPED=$((SKIPPED + 1)); return 0
+    fi
+    skip "$1"
+}
 
 # check_id STEP CMD...: the command must exit 0 and print uid=0(root) gid=0(root).
 check_id() {
@@ -197,24 +206,24 @@ check_map() {
     else fail "$step" "expected '$(oneline "$want")', got '$(oneline "$got")'"; fi
 }
 
-echo "# podman/buildah scenario as $(id -un) (uid $(id -u)), launcher: ${LAUNCHER:-none}${LAUNCHER:+$([[ $PER_STEP -eq 1 ]] && echo ' (per step)')}, root: $ROOT_LABEL"
+echo "# podman/buildah scenario as $(id -un) (uid $(id -u)), launcher: ${LAUNCHER_LABEL:-${LAUNCHER:-none}}$([[ $PER_STEP -eq 1 ]] && echo ' (per step)'), root: $ROOT_LABEL"
 
 # --- cold phase: no pause process ---------------------------------------------------
-if ! skip cold-start; then
+if ! skip_after cold-start podman-unshare-cold; then
     p=$(pause_pid)
     if [[ -z $p ]]; then pass cold-start "no pause process"
     else fail cold-start "pause process $p already running"; fi
 fi
 check_id podman-unshare-cold podman unshare id
 PAUSE1=$(pause_pid)
-if ! skip pause-process; then
+if ! skip_after pause-process podman-unshare-cold; then
     if [[ -n $PAUSE1 ]]; then pass pause-process "pid $PAUSE1 ($(cat /proc/"$PAUSE1"/comm 2>/dev/null)) in $PAUSE_PID_FILE"
     else fail pause-process "no live pause process after the cold start ($PAUSE_PID_FILE)"; fi
 fi
 
 # --- warm phase: join the pause process ----------------------------------------------
 check_id podman-unshare-warm podman unshare id
-if ! skip pause-joined; then
+if ! skip_after pause-joined podman-unshare-warm; then
     p=$(pause_pid)
     if [[ -n $PAUSE1 && $p == "$PAUSE1" ]]; then pass pause-joined "same pause process $p"
     else fail pause-joined "pause process was '${PAUSE1}', now '${p}'"; fi
@@ -226,14 +235,14 @@ check_out podman-info 'rootless: true' podman info
 check_out podman-images 'localhost/busybox-mini' podman images
 check_out podman-ps '^CONTAINER ID' podman ps -a
 check_rc podman-system-migrate podman system migrate
-if ! skip migrate-killed-pause; then
+if ! skip_after migrate-killed-pause podman-system-migrate; then
     p=""
     for _ in 1 2 3 4 5 6 7 8 9 10; do p=$(pause_pid); [[ -z $p ]] && break; sleep 0.2; done
     if [[ -z $p ]]; then pass migrate-killed-pause "no pause process"
     else fail migrate-killed-pause "pause process $p still alive"; fi
 fi
 check_id podman-unshare-after-migrate podman unshare id
-if ! skip new-pause-process; then
+if ! skip_after new-pause-process podman-unshare-after-migrate; then
     p=$(pause_pid)
     if [[ -n $p && $p != "${PAUSE1}" ]]; then pass new-pause-process "pid $p"
     else fail new-pause-process "pause process '${p}' (before migrate: '${PAUSE1}')"; fi
