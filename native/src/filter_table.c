@@ -20,9 +20,11 @@
  * Plain fork() stays off the notification path. */
 #define CLONE_MODEL_FLAGS 0x00018300ULL
 
-/* PR_GET/SET_KEEPCAPS (7, 8), PR_CAPBSET_READ/DROP (23, 24),
- * PR_GET/SET_SECUREBITS (27, 28), PR_CAP_AMBIENT (47). */
-static const uint32_t prctl_options[] = { 7, 8, 23, 24, 27, 28, 47 };
+/* PR_GET/SET_DUMPABLE (3, 4), PR_GET/SET_KEEPCAPS (7, 8), PR_CAPBSET_READ/DROP (23, 24),
+ * PR_GET/SET_SECUREBITS (27, 28), PR_SET/GET_NO_NEW_PRIVS (38, 39), PR_CAP_AMBIENT (47).
+ * Dumpable and no_new_privs are emulated because the shim really sets no_new_privs, and a
+ * really non-dumpable workload would shut the sentry out of its memory and fds. */
+static const uint32_t prctl_options[] = { 3, 4, 7, 8, 23, 24, 27, 28, 38, 39, 47 };
 
 /* NSIO ioctls: _IO(0xb7, n) */
 #define NSIO_MASK 0xff00ULL

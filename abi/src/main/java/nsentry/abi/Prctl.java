@@ -12,6 +12,8 @@ public final class Prctl {
     public static final int PR_CAPBSET_DROP = 24;
     public static final int PR_GET_SECUREBITS = 27;
     public static final int PR_SET_SECUREBITS = 28;
+    public static final int PR_SET_NO_NEW_PRIVS = 38;
+    public static final int PR_GET_NO_NEW_PRIVS = 39;
     public static final int PR_CAP_AMBIENT = 47;
     public static final int PR_CAP_AMBIENT_IS_SET = 1;
     public static final int PR_CAP_AMBIENT_RAISE = 2;
@@ -20,7 +22,7 @@ public final class Prctl {
 
     /** The options the seccomp filter sends to the sentry; all others run natively. */
     public static final int[] EMULATED = {
-        PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_CAPBSET_READ, PR_CAPBSET_DROP, PR_GET_SECUREBITS,
-        PR_SET_SECUREBITS, PR_CAP_AMBIENT
+        PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_CAPBSET_READ, PR_CAPBSET_DROP,
+        PR_GET_SECUREBITS, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS, PR_CAP_AMBIENT
     };
 }

@@ -136,6 +136,32 @@ public final class CapabilityCalls {
             case Prctl.PR_SET_SECUREBITS -> {
                 return apply(c, CapabilityRules.setSecurebits(cr, a2));
             }
+            case Prctl.PR_GET_NO_NEW_PRIVS -> {
+                // kernel/sys.c: arg2..arg5 must be 0
+                if ((a2 | a3 | a4 | a5) != 0) {
+                    throw new SyscallException(Errno.EINVAL, "prctl", "PR_GET_NO_NEW_PRIVS takes no arguments");
+                }
+                return Verdict.value(c.task().noNewPrivs() ? 1 : 0);
+            }
+            case Prctl.PR_SET_NO_NEW_PRIVS -> {
+                if (a2 != 1 || (a3 | a4 | a5) != 0) {
+                    throw new SyscallException(Errno.EINVAL, "prctl", "PR_SET_NO_NEW_PRIVS takes exactly 1");
+                }
+                c.task().setNoNewPrivs(true); // the real flag is set already (by the shim)
+                return Verdict.value(0);
+            }
+            case Prctl.PR_GET_DUMPABLE -> {
+                return Verdict.value(c.task().dumpable());
+            }
+            case Prctl.PR_SET_DUMPABLE -> {
+                // SUID_DUMP_DISABLE (0) or SUID_DUMP_USER (1); kept in the model only, so the
+                // sentry can still read the task's memory and fds (spikes.md §2)
+                if (a2 != 0 && a2 != 1) {
+                    throw new SyscallException(Errno.EINVAL, "prctl", "PR_SET_DUMPABLE takes 0 or 1, not " + a2);
+                }
+                c.task().setDumpable((int) a2);
+                return Verdict.value(0);
+            }
             case Prctl.PR_CAP_AMBIENT -> {
                 CapabilityRules.PrctlResult r = CapabilityRules.capAmbient(cr, a2, a3, a4, a5);
                 if (r.cred() == cr) {
@@ -165,6 +191,10 @@ public final class CapabilityCalls {
             case Prctl.PR_GET_SECUREBITS -> "PR_GET_SECUREBITS";
             case Prctl.PR_SET_SECUREBITS -> "PR_SET_SECUREBITS";
             case Prctl.PR_CAP_AMBIENT -> "PR_CAP_AMBIENT";
+            case Prctl.PR_GET_DUMPABLE -> "PR_GET_DUMPABLE";
+            case Prctl.PR_SET_DUMPABLE -> "PR_SET_DUMPABLE";
+            case Prctl.PR_GET_NO_NEW_PRIVS -> "PR_GET_NO_NEW_PRIVS";
+            case Prctl.PR_SET_NO_NEW_PRIVS -> "PR_SET_NO_NEW_PRIVS";
             default -> Integer.toString(option);
         };
     }

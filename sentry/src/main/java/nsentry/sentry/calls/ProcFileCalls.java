@@ -191,7 +191,7 @@ public final class ProcFileCalls {
 
     private Verdict openStatus(Call c, ProcTarget target, boolean cloexec) throws SyscallException, TaskGone {
         Task owner = kernel.tasks().lookup(target.taskId());
-        if (owner == null || (owner.realCreds() && c.task().state().cred().userNs().isInitial())) {
+        if (owner == null) {
             return Verdict.cont();
         }
         String real = Kernel.readProcFile("/proc/" + target.pid() + (target.tid() != 0 ? "/task/" + target.tid() : "")
@@ -199,7 +199,8 @@ public final class ProcFileCalls {
         if (real == null) {
             return Verdict.cont(); // the kernel reports the error
         }
-        String text = StatusFile.rewrite(real, owner.state().cred(), c.task().state().cred().userNs());
+        String text = StatusFile.rewrite(real, owner.state().cred(), c.task().state().cred().userNs(), null,
+                owner.noNewPrivs());
         return injectContent(c, "status", text, cloexec);
     }
 
