@@ -45,6 +45,9 @@ public final class EventLoop implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
 
+    /** Exit status of the process after a fatal JVM error on the loop. */
+    public static final int FATAL_EXIT_STATUS = 125;
+
     /** Receives the epoll events reported for a watched fd. */
     @FunctionalInterface
     public interface FdHandler {
@@ -165,8 +168,22 @@ public final class EventLoop implements AutoCloseable {
         return loop.register(channel);
     }
 
-    /** Reports an exception that escaped a callback. */
+    /**
+     * Reports an exception that escaped a callback. A {@link VirtualMachineError} (out of
+     * memory, stack overflow) leaves the loop's state unknown, and the call being handled
+     * would never be answered: the process halts at once (fail closed: the shim sees the
+     * sentry die and kills the workload) after one line on stderr.
+     */
     void reportUncaught(Throwable t) {
+        if (t instanceof VirtualMachineError fatal) {
+            try {
+                System.err.println("nsentry: sentry failed: " + fatal + " on event loop " + name
+                        + "; failing closed");
+                System.err.flush();
+            } finally {
+                Runtime.getRuntime().halt(FATAL_EXIT_STATUS);
+            }
+        }
         try {
             uncaught.accept(t);
         } catch (Throwable again) {
