@@ -171,8 +171,9 @@ public final class EventLoop implements AutoCloseable {
     /**
      * Reports an exception that escaped a callback. A {@link VirtualMachineError} (out of
      * memory, stack overflow) leaves the loop's state unknown, and the call being handled
-     * would never be answered: the process halts at once (fail closed: the shim sees the
-     * sentry die and kills the workload) after one line on stderr.
+     * would never be answered: the process exits with {@link #FATAL_EXIT_STATUS} after one
+     * line on stderr (shutdown hooks get two seconds, then it halts). Fail closed: the
+     * shim sees the sentry die and kills the workload.
      */
     void reportUncaught(Throwable t) {
         if (t instanceof VirtualMachineError fatal) {
@@ -180,6 +181,20 @@ public final class EventLoop implements AutoCloseable {
                 System.err.println("nsentry: sentry failed: " + fatal + " on event loop " + name
                         + "; failing closed");
                 System.err.flush();
+                // Shutdown hooks (they remove the debug socket) get two seconds.
+                Thread watchdog = new Thread(() -> {
+                    try {
+                        Thread.sleep(2000);
+                    } catch (InterruptedException ignored) {
+                        // halt now
+                    }
+                    Runtime.getRuntime().halt(FATAL_EXIT_STATUS);
+                }, "nsentry-fatal-watchdog");
+                watchdog.setDaemon(true);
+                watchdog.start();
+                System.exit(FATAL_EXIT_STATUS);
+            } catch (Throwable again) {
+                // no memory even for that: halt at once
             } finally {
                 Runtime.getRuntime().halt(FATAL_EXIT_STATUS);
             }
