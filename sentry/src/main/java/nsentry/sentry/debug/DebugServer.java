@@ -20,7 +20,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
 
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -50,76 +49,90 @@ public final class DebugServer implements AutoCloseable {
     static final long LOOP_TIMEOUT_MS = 5000;
     private static final int MAX_CONNECTIONS = 8;
 
-    private final Path socket;
-    private final ServerSocketChannel server;
-    private final DebugService service;
-    private final UserPrincipal owner;
+    // Set once by bind(), on the thread that then runs the accept loop.
+    private volatile Path socket;
+    private volatile ServerSocketChannel server;
+    private volatile DebugService service;
+    private volatile UserPrincipal owner;
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
     private final Set<CompletableFuture<DebugResponse>> inflight = ConcurrentHashMap.newKeySet();
     private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
-    private final Thread hook;
+    private final Thread hook = new Thread(this::removeSocket, "nsentry-debug-cleanup");
     private volatile boolean closed;
 
-    private DebugServer(Path socket, ServerSocketChannel server, DebugService service, UserPrincipal owner) {
-        this.socket = socket;
-        this.server = server;
-        this.service = service;
-        this.owner = owner;
-        this.hook = new Thread(this::removeSocket, "nsentry-debug-cleanup");
-    }
+    private DebugServer() {}
 
     /**
-     * Starts the endpoint of the sandbox whose shim is this JVM's parent. Never throws:
-     * without an endpoint the sandbox still runs (a warning says why).
-     *
-     * @return the server, or null if it could not start
+     * Starts the endpoint of the sandbox whose shim is this JVM's parent, on a thread of its
+     * own (the caller, the event loop, does no I/O for it). Never throws: without an
+     * endpoint the sandbox still runs, and a warning on {@code err} says why.
      */
     public static DebugServer start(Kernel kernel, PrintStream err) {
-        try {
-            int shimPid = (int) ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L).longValue();
-            if (shimPid <= 1) {
-                throw new IOException("cannot find the shim (parent process)");
+        DebugServer s = new DebugServer();
+        Thread t = new Thread(() -> {
+            try {
+                int shimPid = (int) ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L).longValue();
+                if (shimPid <= 1) {
+                    throw new IOException("cannot find the shim (parent process)");
+                }
+                String id = Integer.toString(shimPid);
+                int uid = DebugPaths.myEuid();
+                Path dir = DebugPaths.ensureDir(DebugPaths.dirFor(uid), uid);
+                Path socket = dir.resolve(id + DebugPaths.SUFFIX);
+                s.bind(socket, new KernelDebugService(kernel, id, shimPid, uid, socket));
+            } catch (IOException | RuntimeException e) {
+                err.println("nsentry: debug endpoint unavailable (nsentry ps/ns will not see this sandbox): "
+                        + e.getMessage());
+                err.flush();
+                return;
             }
-            String id = Integer.toString(shimPid);
-            int uid = DebugPaths.myEuid();
-            Path dir = DebugPaths.ensureDir(DebugPaths.dirFor(uid), uid);
-            Path socket = dir.resolve(id + DebugPaths.SUFFIX);
-            KernelDebugService service = new KernelDebugService(kernel, id, shimPid, uid, socket);
-            return start(socket, service);
-        } catch (IOException | RuntimeException e) {
-            err.println("nsentry: debug endpoint unavailable (nsentry ps/ns will not see this sandbox): "
-                    + e.getMessage());
-            err.flush();
-            return null;
-        }
+            s.acceptLoop();
+        }, "nsentry-debug");
+        t.setDaemon(true);
+        t.start();
+        return s;
     }
 
     /** Serves {@code service} on {@code socket} (its directory must exist and be private). */
     public static DebugServer start(Path socket, DebugService service) throws IOException {
-        Files.deleteIfExists(socket); // a stale socket of a sandbox that died with this pid
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        try {
-            server.bind(UnixDomainSocketAddress.of(socket));
-            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-        } catch (IOException | RuntimeException e) {
-            server.close();
-            Files.deleteIfExists(socket);
-            throw e;
-        }
-        DebugServer s = new DebugServer(socket, server, service, Files.getOwner(socket.getParent()));
-        Runtime.getRuntime().addShutdownHook(s.hook);
+        DebugServer s = new DebugServer();
+        s.bind(socket, service);
         Thread acceptor = new Thread(s::acceptLoop, "nsentry-debug");
         acceptor.setDaemon(true);
         acceptor.start();
         return s;
     }
 
+    /** Binds the socket unless the server was closed first (the sandbox ended while starting). */
+    private synchronized void bind(Path path, DebugService svc) throws IOException {
+        if (closed) {
+            return;
+        }
+        Files.deleteIfExists(path); // a stale socket of a sandbox that died with this pid
+        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            ch.bind(UnixDomainSocketAddress.of(path));
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            Files.deleteIfExists(path);
+            throw e;
+        }
+        this.service = svc;
+        this.owner = Files.getOwner(path.getParent());
+        this.socket = path;
+        this.server = ch;
+        Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** The socket's path, null before it is bound. */
     public Path socket() {
         return socket;
     }
 
     private void acceptLoop() {
-        while (!closed) {
+        ServerSocketChannel server = this.server;
+        while (!closed && server != null) {
             SocketChannel ch;
             try {
                 ch = server.accept();
@@ -236,10 +249,15 @@ public final class DebugServer implements AutoCloseable {
     /** Stops serving, answers waiting requests with "sandbox ended" and removes the socket. Idempotent. */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
         }
-        closed = true;
+        if (server == null) {
+            return; // never bound
+        }
         removeSocket();
         closeQuietly(server);
         for (CompletableFuture<DebugResponse> f : inflight) {
@@ -256,8 +274,12 @@ public final class DebugServer implements AutoCloseable {
     }
 
     private void removeSocket() {
+        Path path = socket;
+        if (path == null) {
+            return;
+        }
         try {
-            Files.deleteIfExists(socket);
+            Files.deleteIfExists(path);
         } catch (IOException e) {
             // nothing more to do; clients treat a refused connection as a stale socket
         }
@@ -278,20 +300,5 @@ public final class DebugServer implements AutoCloseable {
 
         /** Answers one request; called on that thread. */
         DebugResponse handle(DebugRequest request);
-    }
-
-    /** A service over fixed answers, for tests. */
-    static DebugService fixed(Supplier<DebugResponse> answer) {
-        return new DebugService() {
-            @Override
-            public void execute(Runnable task) {
-                task.run();
-            }
-
-            @Override
-            public DebugResponse handle(DebugRequest request) {
-                return answer.get();
-            }
-        };
     }
 }
