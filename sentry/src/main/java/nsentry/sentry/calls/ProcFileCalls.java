@@ -78,10 +78,16 @@ public final class ProcFileCalls {
     }
 
     private Verdict doOpen(Call c, int dirfd, long pathAddr, int flags) throws SyscallException, TaskGone {
-        String path = c.readPath(pathAddr);
+        String path = c.readPathForDecision(pathAddr);
+        if (c.tracing()) {
+            c.describe((dirfd == ProcPaths.AT_FDCWD ? "AT_FDCWD" : Integer.toString(dirfd)) + ", \"" + path + "\", 0x"
+                    + Integer.toHexString(flags));
+        }
+        if (!mayNameEmulatedFile(path)) {
+            return Verdict.cont(); // the hot path: decided by the name alone
+        }
+        c.revalidate();
         String resolved = ProcPaths.resolve(c.tid(), c.task().tgid(), dirfd, path);
-        c.describe((dirfd == ProcPaths.AT_FDCWD ? "AT_FDCWD" : Integer.toString(dirfd)) + ", \"" + path + "\", 0x"
-                + Integer.toHexString(flags));
         if (resolved == null) {
             return Verdict.cont();
         }
@@ -137,14 +143,13 @@ public final class ProcFileCalls {
         NsType type = NsType.ofProcName(forChildren ? target.name().substring(0, target.name().indexOf('_'))
                 : target.name()).orElseThrow();
         Namespace ns = NsFiles.namespaceOf(owner.state(), type, forChildren);
-        if (ns == null || ns.isInitial()) {
+        if (ns == null) {
             return null;
         }
-        if (type == NsType.PID && forChildren && ns != owner.state().activePidNs()
-                && !kernel.tasks().hasMemberOf((nsentry.nsfs.PidNamespace) ns, owner)) {
-            // pidns_for_children_get: no process has been created in it yet
-            throw new SyscallException(Errno.ENOENT, "pidns_for_children_get", "pid namespace " + ns.inode()
-                    + " has no process yet (its first child makes it exist)");
+        boolean kernelKnowsEnough = ns.isInitial() && owner.dumpable() == 1 && owner.realCreds()
+                && c.task().realCreds();
+        if (kernelKnowsEnough) {
+            return null; // the real link names the host's namespace, and the real access rule applies
         }
         ProcStatus status = ProcStatus.read(target.taskId());
         if (status == null) {
@@ -156,7 +161,17 @@ public final class ProcFileCalls {
         }
         if (!PtraceAccess.readFsCreds(c.task(), owner)) {
             throw new SyscallException(Errno.EACCES, "proc_ns_get_link", "ptrace_may_access(PTRACE_MODE_READ_FSCREDS)"
-                    + " denies access to process " + target.taskId() + "'s namespaces");
+                    + " denies access to process " + target.taskId() + "'s namespaces"
+                    + (owner.dumpable() == 1 ? "" : " (it is not dumpable: PR_SET_DUMPABLE 0)"));
+        }
+        if (ns.isInitial()) {
+            return null;
+        }
+        if (type == NsType.PID && forChildren && ns != owner.state().activePidNs()
+                && !kernel.tasks().hasMemberOf((nsentry.nsfs.PidNamespace) ns, owner)) {
+            // pidns_for_children_get: no process has been created in it yet
+            throw new SyscallException(Errno.ENOENT, "pidns_for_children_get", "pid namespace " + ns.inode()
+                    + " has no process yet (its first child makes it exist)");
         }
         return ns;
     }
@@ -245,6 +260,36 @@ public final class ProcFileCalls {
         }
         return injectWritable(c, new OpenProcFile(target.kind(), opener.userNs(), opener, target.name(), -1, uts),
                 value + "\n", cloexec);
+    }
+
+    /**
+     * Whether a path's last component is the name of a file nsentry emulates (ns entries,
+     * uid_map, gid_map, setgroups, status, hostname, domainname, max_*_namespaces). Every
+     * other path continues to the kernel without resolving anything: this is what keeps
+     * open- and stat-heavy workloads near native speed.
+     */
+    static boolean mayNameEmulatedFile(String path) {
+        int end = path.length();
+        while (end > 0 && path.charAt(end - 1) == '/') {
+            end--;
+        }
+        String last = path.substring(path.lastIndexOf('/', end - 1) + 1, end);
+        switch (last) {
+            case "uid_map", "gid_map", "setgroups", "status", "hostname", "domainname", "net", "uts", "ipc",
+                    "pid", "pid_for_children", "user", "mnt", "cgroup", "time", "time_for_children" -> {
+                return true;
+            }
+            default -> {
+                return last.startsWith("max_") && last.endsWith("_namespaces");
+            }
+        }
+    }
+
+    /** /proc/PID/fd/N (its link text names an nsfs stand-in as such). */
+    static boolean isFdLink(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash > 3 && path.startsWith("/fd", slash - 3) && !path.isEmpty()
+                && Character.isDigit(path.charAt(path.length() - 1));
     }
 
     /** The namespace type of /proc/sys/user/max_TYPE_namespaces, or null. */
@@ -342,8 +387,14 @@ public final class ProcFileCalls {
 
     private Verdict doReadlink(Call c, int dirfd, long pathAddr, long buf, int bufsiz)
             throws SyscallException, TaskGone {
-        String path = c.readPath(pathAddr);
-        c.describe("\"" + path + "\", " + NamespaceCalls.ptr(buf) + ", " + bufsiz);
+        String path = c.readPathForDecision(pathAddr);
+        if (c.tracing()) {
+            c.describe("\"" + path + "\", " + NamespaceCalls.ptr(buf) + ", " + bufsiz);
+        }
+        if (!mayNameEmulatedFile(path) && !isFdLink(path)) {
+            return Verdict.cont();
+        }
+        c.revalidate();
         String resolved = ProcPaths.resolve(c.tid(), c.task().tgid(), dirfd, path);
         if (resolved == null) {
             return Verdict.cont();
@@ -415,9 +466,20 @@ public final class ProcFileCalls {
 
     private Verdict doStat(Call c, int dirfd, long pathAddr, long buf, int flags, boolean statx)
             throws SyscallException, TaskGone {
-        String path = c.readPath(pathAddr);
-        c.describe((dirfd == ProcPaths.AT_FDCWD ? "" : dirfd + ", ") + "\"" + path + "\", "
-                + NamespaceCalls.ptr(buf) + (flags != 0 ? ", 0x" + Integer.toHexString(flags) : ""));
+        boolean initial = c.task().state().cred().userNs().isInitial();
+        if (initial && (flags & AT_SYMLINK_NOFOLLOW) != 0 && !kernel.band().contains(dirfd) && !c.tracing()) {
+            // The hot path (find, tar, ls): the link or file itself, owners as the kernel says.
+            return Verdict.cont();
+        }
+        String path = c.readPathForDecision(pathAddr);
+        if (c.tracing()) {
+            c.describe((dirfd == ProcPaths.AT_FDCWD ? "" : dirfd + ", ") + "\"" + path + "\", "
+                    + NamespaceCalls.ptr(buf) + (flags != 0 ? ", 0x" + Integer.toHexString(flags) : ""));
+        }
+        if (initial && !kernel.band().contains(dirfd) && !mayNameEmulatedFile(path)) {
+            return Verdict.cont();
+        }
+        c.revalidate();
         if (path.isEmpty() && (flags & AT_EMPTY_PATH) != 0) {
             if (kernel.band().contains(dirfd)) {
                 NsFiles.FdTarget fd = nsFiles.identify(c, dirfd);

@@ -25,13 +25,16 @@ public final class Call {
     private final WorkloadMemory memory;
     private final SeccompListener listener;
     private String decodedArgs;
+    private final boolean tracing;
     private List<Namespace> touched = List.of();
 
-    public Call(Notification notification, Task task, WorkloadMemory memory, SeccompListener listener) {
+    public Call(Notification notification, Task task, WorkloadMemory memory, SeccompListener listener,
+            boolean tracing) {
         this.notification = notification;
         this.task = task;
         this.memory = memory;
         this.listener = listener;
+        this.tracing = tracing;
     }
 
     public Notification notification() {
@@ -78,6 +81,28 @@ public final class Call {
             touched = new ArrayList<>(2);
         }
         touched.add(ns);
+    }
+
+    /** Whether the trace wants this call's decoded arguments (building them costs allocations). */
+    public boolean tracing() {
+        return tracing;
+    }
+
+    /**
+     * Reads a path only to decide whether the call is the sentry's business at all: no
+     * ID_VALID re-check yet (a CONTINUE for a stale notification is harmless). Anything
+     * that acts on what it read must call {@link #revalidate()} first.
+     */
+    public String readPathForDecision(long addr) throws SyscallException {
+        if (addr == 0) {
+            throw new SyscallException(Errno.EFAULT, "getname", "path pointer is NULL");
+        }
+        try {
+            return memory.readPath(tid(), addr);
+        } catch (MemoryFault e) {
+            throw new SyscallException(Errno.EFAULT, "getname", "path pointer 0x" + Long.toHexString(addr)
+                    + " is not readable");
+        }
     }
 
     /** Reads a NUL-terminated path (EFAULT, ENAMETOOLONG as Linux's getname). */

@@ -248,7 +248,7 @@ public final class Sandbox implements ControlChannel.Listener {
             trace(n, null, new Verdict.Failure(Errno.EAGAIN, "nsentry", e.getMessage()), t0, null);
             return;
         }
-        Call call = new Call(n, task, memory, l);
+        Call call = new Call(n, task, memory, l, tracer.enabled());
         SyscallTable.Entry entry = table.entry(n.nr());
         Verdict verdict;
         try {
