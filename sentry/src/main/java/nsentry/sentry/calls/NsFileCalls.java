@@ -14,6 +14,7 @@ import nsentry.nsfs.NsType;
 import nsentry.nsfs.UtsRules;
 import nsentry.procfs.IdMapFile;
 import nsentry.procfs.MaxNamespacesFile;
+import nsentry.procfs.ProcPath;
 import nsentry.procfs.SetgroupsFile;
 import nsentry.sentry.dispatch.Call;
 import nsentry.sentry.dispatch.TaskGone;
@@ -143,7 +144,7 @@ public final class NsFileCalls {
         Credentials writer = c.task().state().cred();
         long written = switch (file.kind()) {
             case UID_MAP, GID_MAP -> {
-                boolean uid = file.kind() == ProcTarget.Kind.UID_MAP;
+                boolean uid = file.kind() == ProcPath.Kind.UID_MAP;
                 IdMapFile.checkWrite(file.target(), file.opener(), pos, count, uid); // before the copy (map_write)
                 yield IdMapFile.write(file.target(), file.opener(), writer, pos, readData(c, buf, count), uid);
             }
@@ -153,7 +154,7 @@ public final class NsFileCalls {
             }
             case MAX_NAMESPACES -> MaxNamespacesFile.write(file.target(), ProcFileCalls.maxNamespacesType(file.name()),
                     pos, readData(c, buf, Math.min(count, Nsfs.PAGE_SIZE - 1)));
-            case UTS_NAME -> writeUts(c, file, pos, buf, count);
+            case HOSTNAME, DOMAINNAME -> writeUts(c, file, pos, buf, count);
             default -> throw new SyscallException(Errno.EINVAL, "nsentry", "unexpected file " + file.name());
         };
         c.describe(fd + "<" + file.name() + ">, \"" + printable(c, buf, count) + "\", " + count);

@@ -14,6 +14,8 @@ import nsentry.nsfs.TaskState;
 import nsentry.nsfs.UserNamespace;
 import nsentry.nsfs.UtsNamespace;
 import nsentry.procfs.IdMapFile;
+import nsentry.procfs.NsEntry;
+import nsentry.procfs.ProcPath;
 import nsentry.procfs.MaxNamespacesFile;
 import nsentry.procfs.SetgroupsFile;
 import nsentry.procfs.StatusFile;
@@ -43,7 +45,7 @@ public final class ProcFileCalls {
     private static final int MAX_OPEN_FILES = 4096;
 
     /** A writable emulated /proc file handed to the workload, recognised by its inode. */
-    public record OpenProcFile(ProcTarget.Kind kind, UserNamespace target, Credentials opener, String name,
+    public record OpenProcFile(ProcPath.Kind kind, UserNamespace target, Credentials opener, String name,
             int backingFd, UtsNamespace uts) {}
 
     private final Kernel kernel;
@@ -91,8 +93,8 @@ public final class ProcFileCalls {
         if (resolved == null) {
             return Verdict.cont();
         }
-        ProcTarget target = ProcTarget.parse(resolved);
-        if (target.kind() == ProcTarget.Kind.OTHER || (flags & O_PATH) != 0) {
+        ProcPath target = ProcPath.classify(resolved);
+        if (target.kind() == ProcPath.Kind.NOT_EMULATED || (flags & O_PATH) != 0) {
             return Verdict.cont();
         }
         boolean cloexec = (flags & O_CLOEXEC) != 0;
@@ -120,7 +122,7 @@ public final class ProcFileCalls {
             case MAX_NAMESPACES -> {
                 return openMaxNamespaces(c, target, forWrite, cloexec);
             }
-            case UTS_NAME -> {
+            case HOSTNAME, DOMAINNAME -> {
                 return openUtsName(c, target, forWrite, cloexec);
             }
             default -> {
@@ -134,14 +136,14 @@ public final class ProcFileCalls {
      * namespace is the host's initial one, or the process is not the sandbox's).
      * Zombies ENOENT; the ptrace access rule EACCES (fs/proc/namespaces.c).
      */
-    private Namespace nsEntry(Call c, ProcTarget target) throws SyscallException {
-        Task owner = kernel.tasks().lookup(target.taskId());
+    private Namespace nsEntry(Call c, ProcPath target) throws SyscallException {
+        Task owner = kernel.tasks().lookup(target.effectiveTid());
         if (owner == null) {
             return null;
         }
-        boolean forChildren = target.name().endsWith("_for_children");
-        NsType type = NsType.ofProcName(forChildren ? target.name().substring(0, target.name().indexOf('_'))
-                : target.name()).orElseThrow();
+        NsEntry entry = target.entry();
+        boolean forChildren = entry == NsEntry.PID_FOR_CHILDREN || entry == NsEntry.TIME_FOR_CHILDREN;
+        NsType type = entry.type();
         Namespace ns = NsFiles.namespaceOf(owner.state(), type, forChildren);
         if (ns == null) {
             return null;
@@ -151,17 +153,17 @@ public final class ProcFileCalls {
         if (kernelKnowsEnough) {
             return null; // the real link names the host's namespace, and the real access rule applies
         }
-        ProcStatus status = ProcStatus.read(target.taskId());
+        ProcStatus status = ProcStatus.read(target.effectiveTid());
         if (status == null) {
-            throw new SyscallException(Errno.ENOENT, "proc_ns_get_link", "process " + target.taskId() + " is gone");
+            throw new SyscallException(Errno.ENOENT, "proc_ns_get_link", "process " + target.effectiveTid() + " is gone");
         }
         if (status.isZombie()) {
-            throw new SyscallException(Errno.ENOENT, "proc_ns_get_link", "process " + target.taskId()
+            throw new SyscallException(Errno.ENOENT, "proc_ns_get_link", "process " + target.effectiveTid()
                     + " is a zombie");
         }
         if (!PtraceAccess.readFsCreds(c.task(), owner)) {
             throw new SyscallException(Errno.EACCES, "proc_ns_get_link", "ptrace_may_access(PTRACE_MODE_READ_FSCREDS)"
-                    + " denies access to process " + target.taskId() + "'s namespaces"
+                    + " denies access to process " + target.effectiveTid() + "'s namespaces"
                     + (owner.dumpable() == 1 ? "" : " (it is not dumpable: PR_SET_DUMPABLE 0)"));
         }
         if (ns.isInitial()) {
@@ -181,16 +183,17 @@ public final class ProcFileCalls {
         return t != null ? t.state() : null;
     }
 
-    private Verdict openIdFile(Call c, ProcTarget target, boolean forWrite, boolean cloexec)
+    private Verdict openIdFile(Call c, ProcPath target, boolean forWrite, boolean cloexec)
             throws SyscallException, TaskGone {
-        TaskState owner = stateOf(target.taskId());
+        TaskState owner = stateOf(target.effectiveTid());
         Credentials opener = c.task().state().cred();
         UserNamespace targetNs = owner != null ? owner.cred().userNs() : kernel.registry().initialUserNs();
         if (targetNs.isInitial() && opener.userNs().isInitial() && c.task().realCreds()) {
             return Verdict.cont(); // the real file says the same
         }
-        boolean uid = target.kind() == ProcTarget.Kind.UID_MAP;
-        if (target.kind() == ProcTarget.Kind.SETGROUPS && forWrite) {
+        boolean uid = target.kind() == ProcPath.Kind.UID_MAP;
+        String name = fileName(target.kind());
+        if (target.kind() == ProcPath.Kind.SETGROUPS && forWrite) {
             SetgroupsFile.checkOpenForWrite(targetNs, opener);
         }
         String content = switch (target.kind()) {
@@ -198,14 +201,14 @@ public final class ProcFileCalls {
             default -> SetgroupsFile.read(targetNs);
         };
         if (!forWrite) {
-            return injectContent(c, target.name(), content, cloexec);
+            return injectContent(c, name, content, cloexec);
         }
-        return injectWritable(c, new OpenProcFile(target.kind(), targetNs, opener, target.name(), -1, null),
+        return injectWritable(c, new OpenProcFile(target.kind(), targetNs, opener, name, -1, null),
                 content, cloexec);
     }
 
-    private Verdict openStatus(Call c, ProcTarget target, boolean cloexec) throws SyscallException, TaskGone {
-        Task owner = kernel.tasks().lookup(target.taskId());
+    private Verdict openStatus(Call c, ProcPath target, boolean cloexec) throws SyscallException, TaskGone {
+        Task owner = kernel.tasks().lookup(target.effectiveTid());
         if (owner == null) {
             return Verdict.cont();
         }
@@ -219,7 +222,7 @@ public final class ProcFileCalls {
         return injectContent(c, "status", text, cloexec);
     }
 
-    private Verdict openMaxNamespaces(Call c, ProcTarget target, boolean forWrite, boolean cloexec)
+    private Verdict openMaxNamespaces(Call c, ProcPath target, boolean forWrite, boolean cloexec)
             throws SyscallException, TaskGone {
         Credentials opener = c.task().state().cred();
         UserNamespace ns = opener.userNs();
@@ -228,37 +231,35 @@ public final class ProcFileCalls {
             // enforce them, so a host with max_user_namespaces=0 still gets emulated ones).
             return Verdict.cont();
         }
-        NsType type = maxNamespacesType(target.name());
-        if (type == null) {
-            return Verdict.cont();
-        }
+        NsType type = target.limitType();
         MaxNamespacesFile.checkOpen(ns, opener, forWrite);
         String content = new String(MaxNamespacesFile.read(ns, type, 0, Nsfs.PAGE_SIZE), StandardCharsets.US_ASCII);
         if (!forWrite) {
-            return injectContent(c, target.name(), content, cloexec);
+            return injectContent(c, type.maxSysctlName(), content, cloexec);
         }
-        return injectWritable(c, new OpenProcFile(target.kind(), ns, opener, target.name(), -1, null), content,
+        return injectWritable(c, new OpenProcFile(target.kind(), ns, opener, type.maxSysctlName(), -1, null), content,
                 cloexec);
     }
 
-    private Verdict openUtsName(Call c, ProcTarget target, boolean forWrite, boolean cloexec)
+    private Verdict openUtsName(Call c, ProcPath target, boolean forWrite, boolean cloexec)
             throws SyscallException, TaskGone {
         UtsNamespace uts = c.task().state().ns().uts();
         if (uts.isInitial()) {
             return Verdict.cont();
         }
-        String value = target.name().equals("hostname") ? uts.hostname() : uts.domainname();
+        String name = fileName(target.kind());
+        String value = target.kind() == ProcPath.Kind.HOSTNAME ? uts.hostname() : uts.domainname();
         if (!forWrite) {
-            return injectContent(c, target.name(), value + "\n", cloexec);
+            return injectContent(c, name, value + "\n", cloexec);
         }
         Credentials opener = c.task().state().cred();
         if (opener.euid().value() != 0) {
             // test_perm: only euid == GLOBAL_ROOT_UID gets the owner's rw; capabilities do not count
-            throw new SyscallException(Errno.EACCES, "proc_sys_permission", "/proc/sys/kernel/" + target.name()
+            throw new SyscallException(Errno.EACCES, "proc_sys_permission", "/proc/sys/kernel/" + name
                     + " is writable only by the initial user namespace's uid 0 (this euid is "
                     + opener.userNs().fromKuidMunged(opener.euid()) + " in its namespace)");
         }
-        return injectWritable(c, new OpenProcFile(target.kind(), opener.userNs(), opener, target.name(), -1, uts),
+        return injectWritable(c, new OpenProcFile(target.kind(), opener.userNs(), opener, name, -1, uts),
                 value + "\n", cloexec);
     }
 
@@ -300,6 +301,36 @@ public final class ProcFileCalls {
             }
         }
         return null;
+    }
+
+    /** The file name of an emulated /proc file, for names and the trace. */
+    static String fileName(ProcPath.Kind kind) {
+        return switch (kind) {
+            case UID_MAP -> "uid_map";
+            case GID_MAP -> "gid_map";
+            case SETGROUPS -> "setgroups";
+            case STATUS -> "status";
+            case HOSTNAME -> "hostname";
+            case DOMAINNAME -> "domainname";
+            default -> kind.name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    /** N of "/proc/TGID/fd/N" (or task/TID/fd/N) when TGID is the caller's own process, else -1. */
+    static int fdLinkOfSelf(String resolved, int tgid) {
+        String prefix = "/proc/" + tgid + "/";
+        if (!resolved.startsWith(prefix)) {
+            return -1;
+        }
+        int fd = resolved.lastIndexOf("/fd/");
+        if (fd < 0) {
+            return -1;
+        }
+        String number = resolved.substring(fd + 4);
+        if (number.isEmpty() || number.length() > 9 || !number.chars().allMatch(Character::isDigit)) {
+            return -1;
+        }
+        return Integer.parseInt(number);
     }
 
     /** A read-only snapshot of an emulated file, at the lowest free fd. */
@@ -399,16 +430,17 @@ public final class ProcFileCalls {
         if (resolved == null) {
             return Verdict.cont();
         }
-        ProcTarget target = ProcTarget.parse(resolved);
+        ProcPath target = ProcPath.classify(resolved);
         String text = null;
-        if (target.kind() == ProcTarget.Kind.NS_ENTRY) {
+        int fdLink = fdLinkOfSelf(resolved, c.task().tgid());
+        if (target.kind() == ProcPath.Kind.NS_ENTRY) {
             Namespace ns = nsEntry(c, target);
             if (ns != null) {
                 c.touched(ns);
                 text = NsFiles.linkText(ns);
             }
-        } else if (target.kind() == ProcTarget.Kind.FD_LINK && target.pid() == c.task().tgid()) {
-            NsFiles.FdTarget fd = nsFiles.identify(c, Integer.parseInt(target.name()));
+        } else if (fdLink >= 0) {
+            NsFiles.FdTarget fd = nsFiles.identify(c, fdLink);
             if (fd instanceof NsFiles.NsTarget ns && !ns.namespace().isInitial()) {
                 text = NsFiles.linkText(ns.namespace());
             }
@@ -496,8 +528,8 @@ public final class ProcFileCalls {
             return kernelOrTranslated(c, dirfd, path, buf, flags, statx);
         }
         String resolved = ProcPaths.resolve(c.tid(), c.task().tgid(), dirfd, path);
-        ProcTarget target = resolved == null ? ProcTarget.OTHER : ProcTarget.parse(resolved);
-        Namespace ns = target.kind() == ProcTarget.Kind.NS_ENTRY ? nsEntry(c, target) : null;
+        ProcPath target = resolved == null ? ProcPath.NOT_EMULATED : ProcPath.classify(resolved);
+        Namespace ns = target.kind() == ProcPath.Kind.NS_ENTRY ? nsEntry(c, target) : null;
         if (ns == null) {
             return kernelOrTranslated(c, dirfd, path, buf, flags, statx);
         }
