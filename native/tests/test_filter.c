@@ -52,7 +52,7 @@ static void test_table_names(struct trun *t)
 			CHECKF(t, strcmp(names[i], names[j]) != 0, "%s listed twice", names[i]);
 	}
 	CHECK(t, ioctls == 1);
-	CHECKF(t, n == 55, "%zu names", n);
+	CHECKF(t, n == 58, "%zu names", n);
 }
 
 static void test_build(struct trun *t)

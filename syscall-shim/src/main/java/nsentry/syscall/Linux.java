@@ -113,6 +113,8 @@ public final class Linux {
 
         int open(String path, int flags, int mode);
 
+        int pipe2(@Out int[] fds, int flags);
+
         int fstatat(int dirfd, String path, @Out byte[] buf, int flags);
 
         int statx(int dirfd, String path, int flags, int mask, @Out byte[] buf);
@@ -313,6 +315,28 @@ public final class Linux {
             return null;
         }
         return buf;
+    }
+
+    /** pipe2(2): {read end, write end}. */
+    public int[] pipe(int flags) {
+        int[] fds = new int[2];
+        if (libc.pipe2(fds, flags) < 0) {
+            throw fail("pipe2(0" + Integer.toOctalString(flags) + ")");
+        }
+        return fds;
+    }
+
+    /** read(2) that returns -1 instead of throwing when a non-blocking fd has nothing (EAGAIN). */
+    public int readNonBlocking(int fd, byte[] b) {
+        long r = libc.read(fd, b, b.length);
+        if (r < 0) {
+            int errno = runtime.getLastError();
+            if (errno == Errno.EAGAIN.number()) {
+                return -1;
+            }
+            throw new LinuxException("read(fd " + fd + ")", errno);
+        }
+        return (int) r;
     }
 
     /** fcntl(F_ADD_SEALS) on a memfd created with MFD_ALLOW_SEALING. */

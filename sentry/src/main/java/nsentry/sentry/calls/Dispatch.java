@@ -22,6 +22,7 @@ public final class Dispatch {
         NsFiles nsFiles = new NsFiles(k);
         NamespaceCalls ns = new NamespaceCalls(k, nsFiles);
         ProcFileCalls proc = new ProcFileCalls(k, nsFiles);
+        k.setProcFiles(proc);
         NsFileCalls nsfd = new NsFileCalls(k, nsFiles, proc);
         UtsCalls uts = new UtsCalls(k);
         MountCalls mount = new MountCalls(k);
@@ -85,6 +86,9 @@ public final class Dispatch {
                 .add(Sysno.FCHOWN, PARTIAL, nsfd::fchown, "fds in the band only")
                 .add(Sysno.FTRUNCATE, PARTIAL, nsfd::ftruncate, "fds in the band only")
                 .add(Sysno.IOCTL, FULL, nsfd::ioctl, "NSIO ioctls on any fd, any ioctl on band fds")
+                .add(Sysno.DUP2, PARTIAL, nsfd::dup2, "writable emulated files dup'ed out of the band")
+                .add(Sysno.DUP3, PARTIAL, nsfd::dup3, "writable emulated files dup'ed out of the band")
+                .add(Sysno.FCNTL, PARTIAL, nsfd::fcntl, "F_DUPFD of writable emulated files")
                 // mounts: fs/namespace.c, fs/open.c (identity-only mount namespaces)
                 .add(Sysno.MOUNT, PARTIAL, mount::mount, "propagation changes in emulated mount namespaces")
                 .add(Sysno.UMOUNT2, PARTIAL, mount::umount2, "refused in emulated mount namespaces")

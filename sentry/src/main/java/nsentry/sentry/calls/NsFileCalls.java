@@ -31,6 +31,9 @@ import nsentry.syscall.StatResult;
  */
 public final class NsFileCalls {
     private static final int SEEK_CUR = 1;
+    private static final int O_CLOEXEC = 02000000;
+    private static final int F_DUPFD = 0;
+    private static final int F_DUPFD_CLOEXEC = 1030;
 
     private final Kernel kernel;
     private final NsFiles nsFiles;
@@ -140,6 +143,9 @@ public final class NsFileCalls {
             return Verdict.cont();
         }
         ProcFileCalls.OpenProcFile file = pf.file();
+        if (c.tracing()) {
+            c.describe(fd + "<" + file.name() + ">, \"" + printable(c, buf, count) + "\", " + count);
+        }
         long pos = kernel.linux().lseek(file.backingFd(), 0, SEEK_CUR);
         Credentials writer = c.task().state().cred();
         long written = switch (file.kind()) {
@@ -157,7 +163,6 @@ public final class NsFileCalls {
             case HOSTNAME, DOMAINNAME -> writeUts(c, file, pos, buf, count);
             default -> throw new SyscallException(Errno.EINVAL, "nsentry", "unexpected file " + file.name());
         };
-        c.describe(fd + "<" + file.name() + ">, \"" + printable(c, buf, count) + "\", " + count);
         kernel.linux().lseek(file.backingFd(), written, SEEK_CUR);
         return Verdict.value(written);
     }
@@ -190,6 +195,67 @@ public final class NsFileCalls {
         } catch (SyscallException | TaskGone e) {
             return "?";
         }
+    }
+
+    /** dup2(oldfd, newfd): a writable emulated file leaving the band becomes a pipe into the model. */
+    public Verdict dup2(Call c) throws SyscallException, TaskGone {
+        c.describe(c.intArg(0) + ", " + c.intArg(1));
+        return dup(c, c.intArg(0), c.intArg(1), false, "dup2");
+    }
+
+    /** dup3(oldfd, newfd, flags) */
+    public Verdict dup3(Call c) throws SyscallException, TaskGone {
+        c.describe(c.intArg(0) + ", " + c.intArg(1) + ", 0x" + Long.toHexString(c.arg(2)));
+        return dup(c, c.intArg(0), c.intArg(1), (c.arg(2) & O_CLOEXEC) != 0, "dup3");
+    }
+
+    /** fcntl(fd, F_DUPFD[_CLOEXEC], minfd) on a band fd; every other fcntl runs natively. */
+    public Verdict fcntl(Call c) throws SyscallException, TaskGone {
+        int cmd = c.intArg(1);
+        c.describe(c.intArg(0) + ", " + cmd + ", " + c.arg(2));
+        if (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC) {
+            return Verdict.cont();
+        }
+        int min = c.intArg(2);
+        if (min < 0 || !inBand(c) || !(classify(c, c.intArg(0)) instanceof ProcFile)) {
+            return Verdict.cont();
+        }
+        int target = lowestFreeFrom(c.tid(), min);
+        if (target < 0) {
+            return Verdict.cont(); // the kernel answers EMFILE/EINVAL
+        }
+        return dup(c, c.intArg(0), target, cmd == F_DUPFD_CLOEXEC, "fcntl(F_DUPFD)");
+    }
+
+    private Verdict dup(Call c, int oldfd, int newfd, boolean cloexec, String how)
+            throws SyscallException, TaskGone {
+        if (!inBand(c) || newfd < 0 || newfd == oldfd || kernel.band().contains(newfd)) {
+            return Verdict.cont(); // the kernel's own answer (EBADF, EINVAL, or a dup inside the band)
+        }
+        if (classify(c, oldfd) instanceof ProcFile pf) {
+            return procFiles.pipeInto(c, pf.file(), newfd, cloexec, how);
+        }
+        return Verdict.cont(); // namespace files dup natively: the copy still names the namespace
+    }
+
+    private static int lowestFreeFrom(int tid, int min) {
+        java.util.Set<Integer> open = new java.util.HashSet<>();
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/" + tid + "/fd"))) {
+            fds.forEach(f -> {
+                try {
+                    open.add(Integer.parseInt(f.getFileName().toString()));
+                } catch (NumberFormatException ignored) {
+                    // not an fd
+                }
+            });
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+        int fd = min;
+        while (open.contains(fd)) {
+            fd++;
+        }
+        return fd;
     }
 
     public Verdict lseek(Call c) throws TaskGone {

@@ -25,6 +25,7 @@ import nsentry.sentry.dispatch.Verdict;
 import nsentry.sentry.runtime.Kernel;
 import nsentry.sentry.task.ProcStatus;
 import nsentry.sentry.task.Task;
+import nsentry.syscall.EventLoop;
 import nsentry.syscall.LinuxException;
 
 /**
@@ -387,6 +388,115 @@ public final class ProcFileCalls {
             kernel.linux().close(eldest.getValue().backingFd());
             writable.remove(eldest.getKey());
         }
+    }
+
+    /**
+     * A writable emulated file that the workload dup'ed out of the fd band (a shell's
+     * {@code echo ... > /proc/PID/uid_map} opens the file, then dup2()s it to fd 1): the
+     * new fd is the write end of a pipe whose read end the sentry drains before it answers
+     * any later call, so the write takes effect in the order the workload made it. The
+     * writer already saw success, so a refused write is reported on stderr and in the trace.
+     */
+    private final class PipedFile {
+        final int readFd;
+        final OpenProcFile file;
+        final Credentials writer;
+        final EventLoop.Registration watch;
+        long written;
+        boolean done;
+
+        PipedFile(int readFd, OpenProcFile file, Credentials writer, long startPos) {
+            this.readFd = readFd;
+            this.file = file;
+            this.writer = writer;
+            this.written = startPos;
+            this.watch = kernel.loop().watchReadable(readFd, () -> drain(this));
+        }
+    }
+
+    private final java.util.List<PipedFile> pipes = new java.util.ArrayList<>();
+
+    /** Replaces what fd {@code newfd} of the caller will be by a pipe into {@code file}. */
+    Verdict pipeInto(Call c, OpenProcFile file, int newfd, boolean cloexec, String how) throws SyscallException {
+        int[] p = kernel.linux().pipe(O_CLOEXEC);
+        try {
+            kernel.linux().setNonBlocking(p[0], true);
+            long pos = kernel.linux().lseek(file.backingFd(), 0, 1);
+            int installed = kernel.listener().addFd(c.notification().id(), p[1], newfd, cloexec, true);
+            pipes.add(new PipedFile(p[0], file, c.task().state().cred(), pos));
+            return new Verdict.Answered(installed, how + " of the emulated " + file.name()
+                    + ": writes to fd " + installed + " reach the model through a pipe");
+        } catch (LinuxException e) {
+            kernel.linux().close(p[0]);
+            throw addFdFailure(e);
+        } finally {
+            kernel.linux().close(p[1]);
+        }
+    }
+
+    /** Applies whatever the workload wrote into piped emulated files (before any later call). */
+    public void drainPipes() {
+        if (pipes.isEmpty()) {
+            return;
+        }
+        for (PipedFile p : new java.util.ArrayList<>(pipes)) {
+            drain(p);
+        }
+    }
+
+    private void drain(PipedFile p) {
+        if (p.done) {
+            return;
+        }
+        byte[] buf = new byte[Nsfs.PAGE_SIZE];
+        int n;
+        try {
+            n = kernel.linux().readNonBlocking(p.readFd, buf);
+        } catch (LinuxException e) {
+            n = 0;
+        }
+        if (n < 0) {
+            return; // nothing yet
+        }
+        if (n == 0) {
+            p.done = true;
+            p.watch.cancel();
+            kernel.linux().close(p.readFd);
+            pipes.remove(p);
+            return;
+        }
+        byte[] data = java.util.Arrays.copyOf(buf, n);
+        OpenProcFile f = p.file;
+        try {
+            long count = switch (f.kind()) {
+                case UID_MAP, GID_MAP -> IdMapFile.write(f.target(), f.opener(), p.writer, p.written, data,
+                        f.kind() == ProcPath.Kind.UID_MAP);
+                case SETGROUPS -> SetgroupsFile.write(f.target(), p.written, data);
+                case MAX_NAMESPACES -> nsentry.procfs.MaxNamespacesFile.write(f.target(),
+                        maxNamespacesType(f.name()), p.written, data);
+                default -> throw new SyscallException(Errno.EINVAL, "nsentry", f.name()
+                        + " cannot be written through a dup'ed fd");
+            };
+            p.written += count;
+            note("write(" + f.name() + " through a dup'ed fd, \"" + printable(data) + "\") = " + count);
+        } catch (SyscallException e) {
+            p.written += n;
+            String line = "write(" + f.name() + " through a dup'ed fd, \"" + printable(data) + "\") = -"
+                    + e.errno().name() + ": " + e.explanation() + " (" + e.rule() + "); the writer could not be "
+                    + "told (it wrote into a pipe)";
+            System.err.println("nsentry: " + line);
+            note(line);
+        }
+    }
+
+    private void note(String line) {
+        if (kernel.tracer().enabled()) {
+            kernel.tracer().note(kernel.now(), 0, line);
+        }
+    }
+
+    private static String printable(byte[] d) {
+        return new String(d, StandardCharsets.UTF_8).replace("\n", "\\n").replace("\0", "\\0");
     }
 
     /** The writable emulated file behind (dev, ino) of a workload fd, or null. */

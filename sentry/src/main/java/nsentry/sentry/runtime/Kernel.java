@@ -50,6 +50,7 @@ public final class Kernel implements TaskTable.StateListener {
     private final Rewrites rewrites;
     private final Execs execs;
     private final boolean realRoot;
+    private nsentry.sentry.calls.ProcFileCalls procFiles;
 
     Kernel(Linux linux, EventLoop loop, SeccompListener listener, ControlChannel shim, SandboxOptions options,
             WorkloadStarted started, Tracer tracer, LongSupplier clock) {
@@ -114,6 +115,15 @@ public final class Kernel implements TaskTable.StateListener {
 
     public Execs execs() {
         return execs;
+    }
+
+    /** The emulated /proc files (set once the dispatch table is built). */
+    public nsentry.sentry.calls.ProcFileCalls procFiles() {
+        return procFiles;
+    }
+
+    public void setProcFiles(nsentry.sentry.calls.ProcFileCalls procFiles) {
+        this.procFiles = procFiles;
     }
 
     public Tracer tracer() {

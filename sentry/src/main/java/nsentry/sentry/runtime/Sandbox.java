@@ -253,6 +253,7 @@ public final class Sandbox implements ControlChannel.Listener {
         Verdict verdict;
         try {
             kernel.execs().confirmPendingExec(call);
+            kernel.procFiles().drainPipes(); // writes made before this call take effect first
             verdict = entry.handler().handle(call);
         } catch (SyscallException e) {
             verdict = Verdict.Failure.of(e);

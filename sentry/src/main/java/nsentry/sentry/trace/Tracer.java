@@ -46,7 +46,7 @@ public final class Tracer {
     }
 
     public void emit(TraceEvent e) {
-        if (!wants(!e.getErrnoName().isEmpty() || !e.getExplanation().isEmpty())) {
+        if (!wants(!e.getErrnoName().isEmpty())) {
             return;
         }
         if (format == Format.JSON) {
