@@ -191,6 +191,19 @@ public final class Kernel implements TaskTable.StateListener {
 
     // ------------------------------------------------------------------ trace support
 
+    /** A refusal decided after the call was deferred (e.g. a clone rewrite), as a trace event. */
+    public void traceRefusal(int tid, Call call, nsentry.abi.Errno errno, String rule, String explanation) {
+        if (!tracer.enabled()) {
+            return;
+        }
+        TraceEvent.Builder e = TraceEvent.newBuilder().setTimeNs(now()).setTid(tid)
+                .setSyscall(nsentry.abi.Sysno.name(call.nr()))
+                .setArgs(call.decodedArgs() == null ? "" : call.decodedArgs())
+                .setErrnoName(errno.name()).setRule(rule).setExplanation(explanation).setVerdict("emulated");
+        describeNamespaces(call, e);
+        tracer.emit(e.build());
+    }
+
     /** Adds the namespaces a call created or joined to its trace event. */
     public void describeNamespaces(Call call, TraceEvent.Builder e) {
         for (Namespace ns : call.touchedNamespaces()) {

@@ -73,11 +73,11 @@ public final class Rewrites {
                             + (child == null ? " FAILED: too many tasks" : "") + ")");
                 }
                 case NOT_SEIZED -> {
-                    Errno e = Errno.EPERM;
-                    kernel.listener().respondError(r.getNotificationId(), e);
-                    note(r.getTid(), call + " = -EPERM: the thread is already traced (" + r.getDetail()
-                            + "); nsentry needs ptrace for one moment to fork without the namespace flags"
-                            + " (detach strace/gdb from this thread or trace its children only)");
+                    kernel.listener().respondError(r.getNotificationId(), Errno.EPERM);
+                    kernel.traceRefusal(r.getTid(), p.call(), Errno.EPERM, "nsentry",
+                            "the thread is already traced (" + r.getDetail() + "); nsentry needs ptrace for one"
+                            + " moment to fork without the namespace flags (detach strace/gdb from this thread or"
+                            + " trace its children only)");
                 }
                 case CALL_FAILED -> note(r.getTid(), call + " = -" + Errno.nameOf(r.getErrorNumber())
                         + " (the kernel's fork failed: " + r.getDetail() + ")");
