@@ -88,23 +88,17 @@ public final class CapabilityCalls {
             throw new SyscallException(Errno.EINVAL, "cap_validate_magic", "unknown capability version 0x"
                     + Integer.toHexString(version));
         }
-        if (pid != 0 && pid != c.task().tgid()) {
+        if (pid != 0 && pid != c.tid()) { // task_pid_vnr(current): the calling thread
             throw new SyscallException(Errno.EPERM, "capset", "pid " + pid + " is not the caller; capset only "
                     + "changes the calling process");
         }
         byte[] d = c.read(data, 12 * words);
-        long eff = 0;
-        long perm = 0;
-        long inh = 0;
-        for (int i = 0; i < words; i++) {
-            eff |= (u32(d, i * 12) & 0xffffffffL) << (32 * i);
-            perm |= (u32(d, i * 12 + 4) & 0xffffffffL) << (32 * i);
-            inh |= (u32(d, i * 12 + 8) & 0xffffffffL) << (32 * i);
-        }
+        // mk_kernel_cap: bits above CAP_LAST_CAP are masked off, not refused
+        CapabilityRules.CapSets sets = CapabilityRules.decode(d, words);
         c.describe("{version=0x" + Integer.toHexString(version) + ", pid=" + pid + "}, {effective=0x"
-                + Long.toHexString(eff) + ", permitted=0x" + Long.toHexString(perm) + ", inheritable=0x"
-                + Long.toHexString(inh) + "}");
-        Credentials next = CapabilityRules.capset(c.task().state().cred(), new CapabilityRules.CapSets(eff, perm, inh));
+                + Long.toHexString(sets.effective()) + ", permitted=0x" + Long.toHexString(sets.permitted())
+                + ", inheritable=0x" + Long.toHexString(sets.inheritable()) + "}");
+        Credentials next = CapabilityRules.capset(c.task().state().cred(), sets);
         return apply(c, next);
     }
 

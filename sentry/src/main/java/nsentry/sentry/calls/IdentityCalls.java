@@ -155,22 +155,52 @@ public final class IdentityCalls {
         return real ? new Verdict.Continue("real credentials change too") : Verdict.value(old);
     }
 
-    /** setgroups(size, list) (kernel/groups.c): size checked before the copy, then the rules. */
+    /**
+     * setgroups(size, list) (kernel/groups.c): may_setgroups() → EPERM first, then the size
+     * (EINVAL), then groups_from_user reads and validates one gid at a time, so an unmapped
+     * gid (EINVAL) before an unreadable one (EFAULT) wins.
+     */
     public Verdict setgroups(Call c) throws SyscallException, TaskGone {
         int size = c.intArg(0);
         c.describe(size + ", " + ptr(c.arg(1)));
-        if (size < 0 || size > NGROUPS_MAX) {
-            throw new SyscallException(Errno.EINVAL, "setgroups", "size " + size + " is outside 0.." + NGROUPS_MAX);
-        }
+        CredentialRules.setgroups(cred(c), new long[0]); // may_setgroups(): EPERM before anything else
+        CredentialRules.checkSetgroupsSize(size);
         long[] gids = new long[size];
         if (size > 0) {
-            byte[] raw = c.read(c.arg(1), size * 4);
+            byte[] raw;
+            try {
+                raw = c.read(c.arg(1), size * 4);
+            } catch (SyscallException fault) {
+                raw = readGidsUntilFault(c, size);
+            }
             for (int i = 0; i < size; i++) {
                 gids[i] = (raw[i * 4] & 0xffL) | (raw[i * 4 + 1] & 0xffL) << 8 | (raw[i * 4 + 2] & 0xffL) << 16
                         | (raw[i * 4 + 3] & 0xffL) << 24;
             }
         }
         return apply(c, CredentialRules.setgroups(cred(c), gids));
+    }
+
+    /** The gids before the first unreadable one, validated as Linux does; then EFAULT. */
+    private static byte[] readGidsUntilFault(Call c, int size) throws SyscallException, TaskGone {
+        java.io.ByteArrayOutputStream ok = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < size; i++) {
+            byte[] one;
+            try {
+                one = c.read(c.arg(1) + 4L * i, 4);
+            } catch (SyscallException fault) {
+                long[] seen = new long[ok.size() / 4];
+                byte[] b = ok.toByteArray();
+                for (int j = 0; j < seen.length; j++) {
+                    seen[j] = (b[j * 4] & 0xffL) | (b[j * 4 + 1] & 0xffL) << 8 | (b[j * 4 + 2] & 0xffL) << 16
+                            | (b[j * 4 + 3] & 0xffL) << 24;
+                }
+                CredentialRules.setgroups(cred(c), seen); // an unmapped gid read so far → EINVAL
+                throw fault;
+            }
+            ok.write(one, 0, 4);
+        }
+        return ok.toByteArray();
     }
 
     private Verdict apply(Call c, Credentials next) {

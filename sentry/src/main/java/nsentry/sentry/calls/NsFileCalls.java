@@ -112,17 +112,61 @@ public final class NsFileCalls {
             return Verdict.fail(Errno.EBADF, "vfs_write", "namespace files are open read-only");
         }
         if (f instanceof ProcFile) {
-            return Verdict.fail(Errno.ESPIPE, "proc_id_map_write", "these /proc files do not support pwrite");
+            if (c.arg(3) < 0) {
+                return Verdict.fail(Errno.EINVAL, "ksys_pwrite64", "negative offset " + c.arg(3));
+            }
+            return Verdict.fail(Errno.ESPIPE, "ksys_pwrite64", "these /proc files cannot be written at an offset");
         }
         return Verdict.cont();
     }
 
-    public Verdict writev(Call c) throws TaskGone {
+    /**
+     * writev(fd, iov, iovcnt): files without write_iter get one ->write per segment
+     * (do_loop_readv_writev), stopping at the first error or short write; the bytes written
+     * so far are returned, else the first error.
+     */
+    public Verdict writev(Call c) throws SyscallException, TaskGone {
         c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2));
-        if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile) {
+        if (!inBand(c)) {
+            return Verdict.cont();
+        }
+        BandFile f = classify(c, c.intArg(0));
+        if (f instanceof NsFile) {
             return Verdict.fail(Errno.EBADF, "vfs_writev", "namespace files are open read-only");
         }
-        return Verdict.cont();
+        if (!(f instanceof ProcFile pf)) {
+            return Verdict.cont();
+        }
+        long iovcnt = c.arg(2);
+        if (iovcnt < 0 || iovcnt > 1024) {
+            throw new SyscallException(Errno.EINVAL, "import_iovec", "iovcnt " + iovcnt + " is outside 0..UIO_MAXIOV");
+        }
+        ByteBuffer iov = ByteBuffer.wrap(c.read(c.arg(1), (int) iovcnt * 16)).order(ByteOrder.LITTLE_ENDIAN);
+        long total = 0;
+        for (int i = 0; i < iovcnt; i++) {
+            long base = iov.getLong(i * 16);
+            long len = iov.getLong(i * 16 + 8);
+            if (!accessOk(base, len)) {
+                throw new SyscallException(Errno.EFAULT, "import_iovec", "segment " + i + " is outside user space");
+            }
+            if (len == 0) {
+                continue;
+            }
+            try {
+                Verdict v = writeProcFile(c, pf.file(), base, len);
+                long n = ((Verdict.Value) v).value();
+                total += n;
+                if (n < len) {
+                    break;
+                }
+            } catch (SyscallException e) {
+                if (total > 0) {
+                    break;
+                }
+                throw e;
+            }
+        }
+        return Verdict.value(total);
     }
 
     /** write(fd, buf, count): the uid_map/gid_map/setgroups/sysctl write paths. */
@@ -143,9 +187,19 @@ public final class NsFileCalls {
             return Verdict.cont();
         }
         ProcFileCalls.OpenProcFile file = pf.file();
+        if (!accessOk(buf, count)) {
+            throw new SyscallException(Errno.EFAULT, "vfs_write", "buffer 0x" + Long.toHexString(buf) + " + "
+                    + Long.toUnsignedString(count) + " bytes is outside user space (access_ok)");
+        }
         if (c.tracing()) {
             c.describe(fd + "<" + file.name() + ">, \"" + printable(c, buf, count) + "\", " + count);
         }
+        return writeProcFile(c, file, buf, count);
+    }
+
+    /** One write of {@code count} bytes at {@code buf} to an emulated file, at its current position. */
+    private Verdict writeProcFile(Call c, ProcFileCalls.OpenProcFile file, long buf, long count)
+            throws SyscallException, TaskGone {
         long pos = kernel.linux().lseek(file.backingFd(), 0, SEEK_CUR);
         Credentials writer = c.task().state().cred();
         long written = switch (file.kind()) {
@@ -165,6 +219,12 @@ public final class NsFileCalls {
         };
         kernel.linux().lseek(file.backingFd(), written, SEEK_CUR);
         return Verdict.value(written);
+    }
+
+    /** access_ok(): the range lies in user space (TASK_SIZE_MAX), mapped or not. */
+    static boolean accessOk(long addr, long size) {
+        long max = nsentry.nsfs.CloneRules.TASK_SIZE_MAX;
+        return Long.compareUnsigned(size, max) <= 0 && Long.compareUnsigned(addr, max - size) <= 0;
     }
 
     private long writeUts(Call c, ProcFileCalls.OpenProcFile file, long pos, long buf, long count)

@@ -150,9 +150,11 @@ public final class ProcFileCalls {
             return null;
         }
         boolean kernelKnowsEnough = ns.isInitial() && owner.dumpable() == 1 && owner.realCreds()
-                && c.task().realCreds();
+                && c.task().realCreds() && !hasEmulatedNamespace(owner.state());
         if (kernelKnowsEnough) {
-            return null; // the real link names the host's namespace, and the real access rule applies
+            // Every entry of this task is the host's: the real link is right, and a racing
+            // thread that rewrites the path can only reach another real (initial) entry.
+            return null;
         }
         ProcStatus status = ProcStatus.read(target.effectiveTid());
         if (status == null) {
@@ -167,9 +169,6 @@ public final class ProcFileCalls {
                     + " denies access to process " + target.effectiveTid() + "'s namespaces"
                     + (owner.dumpable() == 1 ? "" : " (it is not dumpable: PR_SET_DUMPABLE 0)"));
         }
-        if (ns.isInitial()) {
-            return null;
-        }
         if (type == NsType.PID && forChildren && ns != owner.state().activePidNs()
                 && !kernel.tasks().hasMemberOf((nsentry.nsfs.PidNamespace) ns, owner)) {
             // pidns_for_children_get: no process has been created in it yet
@@ -177,6 +176,18 @@ public final class ProcFileCalls {
                     + " has no process yet (its first child makes it exist)");
         }
         return ns;
+    }
+
+    /** Whether any of a task's namespaces is emulated (then none of its ns entries goes to the kernel). */
+    static boolean hasEmulatedNamespace(TaskState s) {
+        for (NsType t : NsType.values()) {
+            Namespace a = NsFiles.namespaceOf(s, t, false);
+            Namespace b = NsFiles.namespaceOf(s, t, true);
+            if (a != null && !a.isInitial() || b != null && !b.isInitial()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private TaskState stateOf(int tid) {

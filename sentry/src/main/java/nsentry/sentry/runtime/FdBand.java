@@ -1,10 +1,8 @@
 package nsentry.sentry.runtime;
 
-import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.BitSet;
-import java.util.stream.Stream;
 
 /**
  * The fd numbers reserved for emulated files: the shim's filter sends read/write/fstat/
@@ -18,27 +16,18 @@ public record FdBand(int base, int size) {
         return fd >= base && fd < (long) base + size;
     }
 
-    /** The lowest band fd not open in task {@code tid}'s fd table, or -1 if the band is full. */
+    /**
+     * The lowest band fd not open in task {@code tid}'s fd table, or -1 if the band is full.
+     * Probes only the band's entries of /proc/TID/fd (usually the first is free), so the
+     * cost does not grow with the number of fds the task holds.
+     */
     public int lowestFree(int tid) {
-        if (size <= 0) {
-            return -1;
+        String dir = "/proc/" + tid + "/fd/";
+        for (int i = 0; i < size; i++) {
+            if (!Files.exists(Path.of(dir + (base + i)), LinkOption.NOFOLLOW_LINKS)) {
+                return base + i;
+            }
         }
-        BitSet used = new BitSet(size);
-        try (Stream<Path> fds = Files.list(Path.of("/proc/" + tid + "/fd"))) {
-            fds.forEach(p -> {
-                try {
-                    int fd = Integer.parseInt(p.getFileName().toString());
-                    if (contains(fd)) {
-                        used.set(fd - base);
-                    }
-                } catch (NumberFormatException ignored) {
-                    // not an fd entry
-                }
-            });
-        } catch (IOException e) {
-            return -1;
-        }
-        int free = used.nextClearBit(0);
-        return free < size ? base + free : -1;
+        return -1;
     }
 }

@@ -175,6 +175,16 @@ public final class TaskTable {
                 // first): it still has what it inherited; register it first, up the tree.
                 parent = registerUnknown(status.ppid(), depth + 1);
             }
+            if (parent == null && status.ppid() == shimPid && depth == 0) {
+                // Orphaned before its first intercepted call and adopted by the shim (the
+                // subreaper): its parent has exited. Exits not processed yet hand their
+                // orphans their state now (see adoptOrphans).
+                processPendingExits();
+                Task adopted = byTid.get(tid);
+                if (adopted != null) {
+                    return adopted;
+                }
+            }
             if (parent != null) {
                 inherited = forkedChild(parent.state());
                 how = "child of " + parent.tid();
@@ -321,10 +331,52 @@ public final class TaskTable {
             return;
         }
         t.markExited();
+        if (t.isThreadGroupLeader() && t.state() != initialState) {
+            adoptOrphans(t);
+        }
         byTid.remove(t.tid(), t);
         listener.exited(t);
         listener.released(t.state());
         linux.close(t.pidfd());
+    }
+
+    /**
+     * A process that exits hands its children to the shim (the subreaper). Those the sentry
+     * has not seen yet were forked by it (or by an unseen descendant of it) and inherit its
+     * state: register them now, before they make their first call. This is how a double-
+     * forked daemon such as podman's pause process keeps its parent's namespaces.
+     */
+    private void adoptOrphans(Task exited) {
+        if (shimPid <= 0) {
+            return;
+        }
+        int sentry = linux.getpid();
+        for (int child : ProcStatus.children(shimPid)) {
+            if (child == sentry || child == rootPid || byTid.containsKey(child)) {
+                continue;
+            }
+            ProcStatus cs = ProcStatus.read(child);
+            if (cs == null) {
+                continue;
+            }
+            try {
+                add(child, cs.tgid(), forkedChild(exited.state()), cs.name(), "orphan of " + exited.tid()
+                        + ", adopted by the shim");
+                registerUnknownDescendants(child, forkedChild(exited.state()));
+            } catch (TooManyTasks e) {
+                return;
+            }
+        }
+    }
+
+    /** Processes exits whose pidfd events are still queued (the task is a zombie or gone). */
+    private void processPendingExits() {
+        for (Task t : new ArrayList<>(byTid.values())) {
+            ProcStatus s = ProcStatus.read(t.tid());
+            if (s == null || s.isZombie()) {
+                exited(t);
+            }
+        }
     }
 
     /** Thrown when the workload has more threads than the sentry's task bound. */

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -176,13 +175,11 @@ class HostileArgsIT {
     }
 
     @Test
-    @Disabled("sentry bug: write(2) to uid_map/gid_map/setgroups misses vfs_write()'s access_ok() (EFAULT before the file's EINVAL for count >= PAGE_SIZE or a kernel pointer); see issue 9 report")
     void idMapWritesRefusedByAccessOk() throws Exception {
         compare("map_access_ok");
     }
 
     @Test
-    @Disabled("sentry bugs: writev(2) on uid_map/gid_map/setgroups continues to the memfd stand-in (returns the count, map not applied); pwrite with a negative offset gives ESPIPE, Linux EINVAL; see issue 9 report")
     void idMapPwriteAndWritev() throws Exception {
         compare("map_pwrite_writev");
     }
@@ -193,13 +190,11 @@ class HostileArgsIT {
     }
 
     @Test
-    @Disabled("sentry bug: setgroups checks the size and copies the list before may_setgroups() (EINVAL/EFAULT instead of EPERM unprivileged) and reads the whole list before validating each gid; see issue 9 report")
     void getgroupsSetgroups() throws Exception {
         compare("groups");
     }
 
     @Test
-    @Disabled("sentry bug: capset does not mask the data with CAP_VALID_MASK (mk_kernel_cap), so bits above CAP_LAST_CAP give EPERM; see issue 9 report")
     void capgetCapset() throws Exception {
         compare("caps");
     }
