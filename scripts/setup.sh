@@ -29,6 +29,7 @@ PACKAGES=(
     maven openjdk-17-jdk-headless golang-go
     util-linux libcap2-bin uidmap proot strace gdb busybox-static
     podman buildah crun catatonit iproute2 runc
+    clang libclang-rt-14-dev
 )
 
 CHECK=0

@@ -1,5 +1,7 @@
 #include "guardian.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -255,6 +257,23 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* The sentry's debug endpoint is <dir>/<shim pid>.sock, dir being /run/user/UID/nsentry
+ * or /tmp/nsentry-UID (sentry/.../debug/DebugPaths.java). A sentry that was killed could
+ * not remove it; the shim outlives it and does. Only a socket we own is removed. */
+static void remove_debug_socket(void)
+{
+	char paths[2][128];
+	uid_t uid = getuid();
+	snprintf(paths[0], sizeof paths[0], "/run/user/%u/nsentry/%d.sock", (unsigned)uid, (int)getpid());
+	snprintf(paths[1], sizeof paths[1], "/tmp/nsentry-%u/%d.sock", (unsigned)uid, (int)getpid());
+	for (int i = 0; i < 2; i++) {
+		struct stat st;
+		if (lstat(paths[i], &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == uid
+		    && unlink(paths[i]) < 0 && errno != ENOENT)
+			log_errno(errno, "unlink(%s)", paths[i]);
+	}
+}
+
 static void shutdown_session(struct shim_ctx *ctx)
 {
 	if (ctx->workload_pid > 0)
@@ -272,6 +291,7 @@ static void shutdown_session(struct shim_ctx *ctx)
 	}
 	if (ctx->exit_as_sentry)
 		ctx->exit_code = ctx->sentry_reaped ? proc_exit_code(ctx->sentry_status) : 125;
+	remove_debug_socket();
 }
 
 int guardian_run(struct shim_ctx *ctx)

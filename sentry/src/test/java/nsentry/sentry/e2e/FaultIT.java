@@ -14,7 +14,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -150,7 +149,6 @@ class FaultIT {
      * behind: the sentry cannot remove it, so whoever outlives it (the shim) has to.
      */
     @Test
-    @Disabled("bug: after kill -9 of the sentry its debug socket <shim pid>.sock stays in /tmp/nsentry-UID or /run/user/UID/nsentry (the shim should remove it); see issue 9 report")
     void sentryKilledLeavesNoDebugSocket() throws Exception {
         Sandbox s = start(List.of(), "block");
         signal(s.sentry().pid(), "KILL");
