@@ -56,6 +56,16 @@ class RunIT {
     }
 
     @Test
+    void controllingTerminalPassesThrough() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "util-linux script(1) missing");
+        Nsentry.Result r = Nsentry.exec(List.of("script", "-qec", Nsentry.launcher()
+                + " run -- sh -c 'tty; test -t 0 && test -t 1 && echo both-ttys'", "/dev/null"), null, 60);
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.stdout().contains("/dev/pts/"), r.toString());
+        assertTrue(r.stdout().contains("both-ttys"), r.toString());
+    }
+
+    @Test
     void signalsSentToNsentryReachTheWorkload() throws Exception {
         for (String sig : List.of("TERM", "INT", "HUP")) {
             ProcessBuilder pb = new ProcessBuilder(Nsentry.launcher().toString(), "run", "--", "sh", "-c",
