@@ -176,6 +176,20 @@ class DebugEndpointIT {
     }
 
     @Test
+    void theShimRemovesAKilledSentrysSocket() throws Exception {
+        Path d = sharedTempDir();
+        Background sb = startRun(false, "--", "sh", "-c", "echo $$ > " + d + "/pid; exec sleep 60");
+        awaitFile(d.resolve("pid"), sb, 60);
+        Path socket = socketOf(sb, 0);
+        ProcessHandle sentry = ProcessHandle.of(sb.id()).orElseThrow().children()
+                .filter(p -> p.info().commandLine().orElse("").contains("nsentry.jar")).findFirst().orElseThrow();
+        sentry.destroyForcibly(); // SIGKILL: the sentry cannot remove it, the shim outlives it and does
+        Result r = sb.await(30);
+        assertEquals(125, r.code(), r.toString());
+        assertFalse(Files.exists(socket), "the shim removed the killed sentry's socket");
+    }
+
+    @Test
     void aKilledSentrysSocketIsReportedAsEndedAndCleanedUp() throws Exception {
         Path d = sharedTempDir();
         Background sb = startRun(false, "--", "sh", "-c", "echo $$ > " + d + "/pid; exec sleep 60");
@@ -183,10 +197,13 @@ class DebugEndpointIT {
         Path socket = socketOf(sb, 0);
         ProcessHandle sentry = ProcessHandle.of(sb.id()).orElseThrow().children()
                 .filter(p -> p.info().commandLine().orElse("").contains("nsentry.jar")).findFirst().orElseThrow();
-        sentry.destroyForcibly(); // SIGKILL: no chance to remove the socket
-        Result r = sb.await(30);
-        assertEquals(125, r.code(), r.toString());
-        assertTrue(Files.exists(socket), "a SIGKILLed sentry leaves its socket");
+        // Stop the shim first, so that neither side can remove the socket, then SIGKILL both.
+        new ProcessBuilder("kill", "-STOP", Long.toString(sb.id())).start().waitFor();
+        sentry.destroyForcibly();
+        Thread.sleep(500); // it stays a zombie of the stopped shim: onExit() would not complete
+        new ProcessBuilder("kill", "-KILL", Long.toString(sb.id())).start().waitFor();
+        sb.await(30);
+        assertTrue(Files.exists(socket), "a sandbox whose shim and sentry were both SIGKILLed leaves its socket");
         Result ended = cli(false, "ps", Long.toString(sb.id()));
         assertEquals(1, ended.code(), ended.toString());
         assertTrue(ended.stderr().contains("sandbox " + sb.id() + " has ended"), ended.toString());
