@@ -94,20 +94,30 @@ public final class MountCalls {
                 + "emulated (the root would move for real); known divergence");
     }
 
-    /** chroot(path): lookup errors, then MAY_EXEC, then CAP_SYS_CHROOT in the caller's user namespace. */
+    /**
+     * chroot(path): lookup errors, then MAY_EXEC, then CAP_SYS_CHROOT in the caller's user
+     * namespace. Where the model and the real credentials agree on that capability, the
+     * kernel does the whole call (its lookup is the task's own, /proc/self and all); only
+     * where they disagree does the sentry look the path up itself and refuse with EPERM.
+     */
     public Verdict chroot(Call c) throws SyscallException, TaskGone {
         String path = c.readPath(c.arg(0));
         c.describe("\"" + path + "\"");
-        lookupDirectory(c, path, "chroot");
-        if (!Capabilities.capable(c.task().state().cred(), c.task().state().cred().userNs(),
-                Capability.CAP_SYS_CHROOT)) {
-            throw new SyscallException(Errno.EPERM, "ksys_chroot", "no CAP_SYS_CHROOT in the caller's user namespace");
+        boolean modelAllows = Capabilities.capable(c.task().state().cred(), c.task().state().cred().userNs(),
+                Capability.CAP_SYS_CHROOT);
+        boolean realAllows = kernel.realRoot();
+        if (modelAllows == realAllows) {
+            if (modelAllows) {
+                // create_user_ns refuses chrooted callers: a root that is not the mount
+                // namespace's root (the sandbox's root counts as that).
+                c.task().setChrooted(!realPath(c, path).equals("/"));
+            }
+            return new Verdict.Continue(modelAllows ? "the kernel chroots with the real privilege"
+                    : "the kernel refuses it as the model would (after its own path lookup)");
         }
-        if (kernel.realRoot()) {
-            // create_user_ns refuses chrooted callers: a root that is not the mount
-            // namespace's root (the sandbox's root counts as that).
-            c.task().setChrooted(!realPath(c, path).equals("/"));
-            return new Verdict.Continue("chroot done by the kernel with the real privilege");
+        lookupDirectory(c, path, "chroot");
+        if (!modelAllows) {
+            throw new SyscallException(Errno.EPERM, "ksys_chroot", "no CAP_SYS_CHROOT in the caller's user namespace");
         }
         throw new SyscallException(Errno.EPERM, "nsentry", "the model allows this chroot (CAP_SYS_CHROOT in an "
                 + "emulated user namespace) but the real user may not chroot, and nsentry does not translate paths "

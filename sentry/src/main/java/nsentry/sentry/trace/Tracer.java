@@ -61,14 +61,17 @@ public final class Tracer {
         out.flush();
     }
 
-    /** A free-form note (registration, exits) in the trace; text format only. */
+    /** A lifecycle note (registration, exits, exec, rewrites): a TraceEvent with only {@code note} set. */
     public void note(long timeNs, int tid, String message) {
         if (out == null || errorsOnly) {
             return;
         }
         if (format == Format.JSON) {
-            out.println(String.format(Locale.ROOT, "{\"timeNs\":\"%d\",\"tid\":%d,\"note\":\"%s\"}", timeNs, tid,
-                    message.replace("\\", "\\\\").replace("\"", "\\\"")));
+            try {
+                out.println(json.print(TraceEvent.newBuilder().setTimeNs(timeNs).setTid(tid).setNote(message).build()));
+            } catch (InvalidProtocolBufferException ex) {
+                out.println("{\"error\":\"unprintable trace note\"}");
+            }
         } else {
             out.println(String.format(Locale.ROOT, "[%11.6f] %6d -- %s", timeNs / 1e9, tid, message));
         }
