@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 /** The `nsentry` command line. */
 @Command(name = "nsentry", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {
-            "Runs Linux programs with user namespaces, setns, nsfs and UTS emulated in user space:",
-            "no kernel user namespace and no privilege needed."
+            "Runs Linux programs with user namespaces, setns, nsfs and UTS emulated in user space: no kernel "
+                + "user namespace and no privilege needed."
         },
         subcommands = {RunCommand.class, PsCommand.class, NsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -24,7 +24,6 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        spec.commandLine().usage(System.err);
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: nsentry run -- CMD)");
     }
 

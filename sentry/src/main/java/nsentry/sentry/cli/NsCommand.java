@@ -20,10 +20,12 @@ import nsentry.sentry.debug.DebugText;
 /** `nsentry ns [SANDBOX|PID] [--json]`: the namespace tree of a running sandbox. */
 @Command(name = "ns", mixinStandardHelpOptions = true,
         description = {
-            "Show a running sandbox's namespaces as a tree indented by user-namespace nesting: type:[inode],",
-            "owner uid, uid_map/gid_map and setgroups of user namespaces (as seen from the parent namespace),",
-            "member tasks and a label. PID may be any pid inside the sandbox or the nsentry pid; without an",
-            "argument, the only running sandbox."
+            "Show a running sandbox's namespace tree.",
+            "",
+            "Namespaces indented by user-namespace nesting: type:[inode], owner uid, uid_map/gid_map and "
+                + "setgroups of user namespaces (as seen from the parent namespace), member tasks and a label. "
+                + "PID may be any pid inside the sandbox or the nsentry pid; without an argument, the only "
+                + "running sandbox."
         })
 final class NsCommand implements Callable<Integer> {
 

@@ -26,10 +26,12 @@ import nsentry.sentry.debug.DebugText;
 /** `nsentry ps [SANDBOX|PID] [--json]`: the running sandboxes, or one sandbox's tasks. */
 @Command(name = "ps", mixinStandardHelpOptions = true,
         description = {
-            "Without an argument: list the running sandboxes you may inspect (all of them for root).",
-            "With SANDBOX or PID: list that sandbox's tasks with their ids as seen in their own user namespace,",
-            "a capability summary and the namespaces they are in besides the initial ones (* = task not seen",
-            "by the sentry yet; its state is inherited). PID may be any pid inside the sandbox or the nsentry pid."
+            "List running sandboxes, or one sandbox's tasks.",
+            "",
+            "Without an argument: the running sandboxes you may inspect (all of them for root). With SANDBOX or "
+                + "PID: that sandbox's tasks with their ids as seen in their own user namespace, a capability "
+                + "summary and the namespaces they are in besides the initial ones (* = not seen by the sentry "
+                + "yet; its state is inherited). PID may be any pid inside the sandbox or the nsentry pid."
         })
 final class PsCommand implements Callable<Integer> {
 

@@ -21,8 +21,10 @@ import nsentry.syscall.Linux;
 /** `nsentry run [options] -- CMD ARGS...` (this JVM is the sentry; the shim started it). */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {
-            "Run CMD with emulated namespaces. Exit status is CMD's (128+N if killed by signal N);",
-            "125 when nsentry itself fails (the workload is then killed: nsentry fails closed)."
+            "Run CMD with emulated namespaces.",
+            "",
+            "The exit status is CMD's (128+N if it was killed by signal N), or 125 when nsentry itself fails; "
+                + "the workload is then killed (nsentry fails closed). Example: nsentry run -- unshare -r id"
         })
 final class RunCommand implements Callable<Integer> {
 
