@@ -33,17 +33,33 @@ public final class CapabilityCalls {
         };
     }
 
+    /** struct __user_cap_header_struct, with the number of data words its version implies (-1: unknown). */
+    private record Header(int version, int pid, int words) {}
+
+    /**
+     * cap_validate_magic: reads the header; an unknown version is answered by writing the
+     * kernel's version back into it (the caller then fails with EINVAL, or capget with a
+     * NULL data pointer succeeds: that is how libcap probes the version).
+     */
+    private static Header header(Call c) throws SyscallException, TaskGone {
+        long hdr = c.arg(0);
+        c.describe(ptr(hdr) + ", " + ptr(c.arg(1)));
+        byte[] h = c.read(hdr, 8);
+        Header header = new Header(u32(h, 0), u32(h, 4), wordsFor(u32(h, 0)));
+        if (header.words() < 0) {
+            c.writeU32(hdr, Capability.VERSION_3);
+        }
+        return header;
+    }
+
     /** capget(hdrp, datap) */
     public Verdict capget(Call c) throws SyscallException, TaskGone {
-        long hdr = c.arg(0);
         long data = c.arg(1);
-        c.describe(ptr(hdr) + ", " + ptr(data));
-        byte[] h = c.read(hdr, 8);
-        int version = u32(h, 0);
-        int pid = u32(h, 4);
-        int words = wordsFor(version);
+        Header h = header(c);
+        int version = h.version();
+        int pid = h.pid();
+        int words = h.words();
         if (words < 0) {
-            c.writeU32(hdr, Capability.VERSION_3);
             if (data == 0) {
                 return Verdict.value(0);
             }
@@ -76,15 +92,12 @@ public final class CapabilityCalls {
 
     /** capset(hdrp, datap) */
     public Verdict capset(Call c) throws SyscallException, TaskGone {
-        long hdr = c.arg(0);
         long data = c.arg(1);
-        c.describe(ptr(hdr) + ", " + ptr(data));
-        byte[] h = c.read(hdr, 8);
-        int version = u32(h, 0);
-        int pid = u32(h, 4);
-        int words = wordsFor(version);
+        Header h = header(c);
+        int version = h.version();
+        int pid = h.pid();
+        int words = h.words();
         if (words < 0) {
-            c.writeU32(hdr, Capability.VERSION_3);
             throw new SyscallException(Errno.EINVAL, "cap_validate_magic", "unknown capability version 0x"
                     + Integer.toHexString(version));
         }
@@ -170,10 +183,7 @@ public final class CapabilityCalls {
     }
 
     private Verdict apply(Call c, Credentials next) {
-        boolean real = c.task().realCreds();
-        kernel.updateCred(c.task(), next);
-        // With real credentials, the kernel changes them too (dropping privileges must be real).
-        return real ? new Verdict.Continue("real credentials change too") : Verdict.value(0);
+        return kernel.commitCred(c.task(), next);
     }
 
     static String prctlName(int option) {

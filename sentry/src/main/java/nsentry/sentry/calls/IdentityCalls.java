@@ -204,11 +204,7 @@ public final class IdentityCalls {
     }
 
     private Verdict apply(Call c, Credentials next) {
-        boolean real = c.task().realCreds();
-        kernel.updateCred(c.task(), next);
-        // With real credentials, the kernel changes them too: a privileged workload that
-        // drops privileges must really lose them.
-        return real ? new Verdict.Continue("real credentials change too") : Verdict.value(0);
+        return kernel.commitCred(c.task(), next);
     }
 
     static String id(long v) {

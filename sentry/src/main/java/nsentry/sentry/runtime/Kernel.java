@@ -150,6 +150,19 @@ public final class Kernel implements TaskTable.StateListener {
         }
     }
 
+    /**
+     * Commits credentials a set*id/capset/prctl call computed. A task whose emulated
+     * credentials are still its real ones lets the kernel make the same change, so that a
+     * privileged workload that drops privileges really loses them; otherwise the call is
+     * answered with 0.
+     */
+    public nsentry.sentry.dispatch.Verdict commitCred(Task t, Credentials next) {
+        boolean real = t.realCreds();
+        updateCred(t, next);
+        return real ? new nsentry.sentry.dispatch.Verdict.Continue("real credentials change too")
+                : nsentry.sentry.dispatch.Verdict.value(0);
+    }
+
     public void updateState(Task t, TaskState state) {
         tasks.update(t, state);
     }
