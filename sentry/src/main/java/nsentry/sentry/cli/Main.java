@@ -16,7 +16,11 @@ public final class Main implements Runnable {
     private CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        int code = new CommandLine(new Main())
+        // `run` needs the native bindings and the event loop; both take a few hundred ms to
+        // set up (jnr-ffi generates classes, Netty loads its transport). Start them on other
+        // threads while picocli parses the command line: the workload waits on the sentry.
+        Startup startup = args.length > 0 && args[0].equals("run") ? Startup.begin() : null;
+        int code = new CommandLine(new Main(), new Factory(startup))
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .execute(args);
         System.exit(code);
@@ -25,6 +29,17 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: nsentry run -- CMD)");
+    }
+
+    /** Gives `run` the bindings and loop that {@link Startup} prepared (picocli's factory hook). */
+    private record Factory(Startup startup) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            if (cls == RunCommand.class) {
+                return cls.cast(new RunCommand(startup));
+            }
+            return CommandLine.defaultFactory().create(cls);
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

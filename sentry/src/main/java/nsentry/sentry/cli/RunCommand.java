@@ -27,6 +27,15 @@ import nsentry.syscall.Linux;
                 + "the workload is then killed (nsentry fails closed). Example: nsentry run -- unshare -r id"
         })
 final class RunCommand implements Callable<Integer> {
+    private final Startup startup;
+
+    RunCommand() {
+        this(null);
+    }
+
+    RunCommand(Startup startup) {
+        this.startup = startup;
+    }
 
     @Option(names = "--root", description = "Start CMD as uid 0 with full capabilities in an emulated user "
             + "namespace that maps 0 to your uid (like `unshare --map-root-user`).")
@@ -62,8 +71,9 @@ final class RunCommand implements Callable<Integer> {
             return 125;
         }
         Tracer tracer = tracer();
-        Linux linux = Linux.load();
-        try (EventLoop loop = EventLoop.create("nsentry-sentry")) {
+        Startup ready = startup != null ? startup : Startup.begin();
+        Linux linux = ready.linux();
+        try (EventLoop loop = ready.loop()) {
             Sandbox sandbox = new Sandbox(linux, loop,
                     new SandboxOptions(List.copyOf(command), root, tracer, maxTasks),
                     Integer.parseInt(fdChannel), System.err);
