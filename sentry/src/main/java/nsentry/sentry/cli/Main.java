@@ -19,8 +19,14 @@ public final class Main implements Runnable {
         // `run` needs the native bindings and the event loop; both take a few hundred ms to
         // set up (jnr-ffi generates classes, Netty loads its transport). Start them on other
         // threads while picocli parses the command line: the workload waits on the sentry.
-        Startup startup = args.length > 0 && args[0].equals("run") ? Startup.begin() : null;
-        int code = new CommandLine(new Main(), new Factory(startup))
+        if (args.length > 0 && args[0].equals("run")) {
+            // The hot path: build only the `run` command (introspecting every subcommand
+            // costs start-up time the workload would wait for).
+            CommandLine run = new CommandLine(new RunCommand(Startup.begin()));
+            run.setCommandName("nsentry run").setCaseInsensitiveEnumValuesAllowed(true);
+            System.exit(run.execute(java.util.Arrays.copyOfRange(args, 1, args.length)));
+        }
+        int code = new CommandLine(new Main(), new Factory(null))
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .execute(args);
         System.exit(code);
