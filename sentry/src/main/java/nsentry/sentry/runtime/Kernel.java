@@ -224,9 +224,13 @@ public final class Kernel implements TaskTable.StateListener {
         }
     }
 
+    /** user:[inode] with a human label: who created it and, for user namespaces, the depth. */
     public static NamespaceRef ref(Namespace ns) {
-        return NamespaceRef.newBuilder().setType(ns.type().procName()).setInode(ns.inode())
-                .setLabel(ns.label() == null ? "" : ns.label()).build();
+        String label = ns.label() == null ? "" : ns.label();
+        if (ns instanceof nsentry.nsfs.UserNamespace u && !u.isInitial()) {
+            label = label + (label.isEmpty() ? "" : ", ") + "depth " + u.level();
+        }
+        return NamespaceRef.newBuilder().setType(ns.type().procName()).setInode(ns.inode()).setLabel(label).build();
     }
 
     /** Reads a real /proc file of the sentry's own, for initial values. */
