@@ -317,6 +317,15 @@ public final class Linux {
         return buf;
     }
 
+    /** fcntl(F_GETFL): the open file description's flags (O_PATH, access mode, ...). */
+    public int fileFlags(int fd) {
+        int r = libc.fcntl(fd, F_GETFL, 0);
+        if (r < 0) {
+            throw fail("fcntl(fd " + fd + ", F_GETFL)");
+        }
+        return r;
+    }
+
     /** pipe2(2): {read end, write end}. */
     public int[] pipe(int flags) {
         int[] fds = new int[2];

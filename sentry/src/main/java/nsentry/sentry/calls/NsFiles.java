@@ -91,7 +91,7 @@ public final class NsFiles {
         try {
             StatResult st = kernel.linux().fstat(local);
             long fsType = kernel.linux().fstatfsType(local);
-            if ((fdFlags(local) & O_PATH) != 0) {
+            if ((kernel.linux().fileFlags(local) & O_PATH) != 0) {
                 return new PathOnlyFd(fsType == Nsfs.NSFS_MAGIC || kernel.backing().isBacking(st.dev(), st.ino())
                         ? "a namespace file" : "a file");
             }
@@ -118,20 +118,6 @@ public final class NsFiles {
     }
 
     private static final int O_PATH = 010000000;
-
-    /** The "flags:" line (octal) of our copy's fdinfo: the workload's open flags. */
-    private static int fdFlags(int localFd) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + localFd))) {
-                if (line.startsWith("flags:")) {
-                    return Integer.parseInt(line.substring(6).trim(), 8);
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return 0;
-        }
-        return 0;
-    }
 
     /** The "Pid:" line of our copy's fdinfo; -1 for an exited process. */
     private static int pidOfPidfd(int localFd) {

@@ -156,11 +156,12 @@ public final class ProcFileCalls {
             // thread that rewrites the path can only reach another real (initial) entry.
             return null;
         }
-        ProcStatus status = ProcStatus.read(target.effectiveTid());
-        if (status == null) {
+        // The caller's own process is alive by definition; anyone else may be a zombie.
+        ProcStatus status = owner.tgid() == c.task().tgid() ? null : ProcStatus.read(target.effectiveTid());
+        if (status == null && owner.tgid() != c.task().tgid()) {
             throw new SyscallException(Errno.ENOENT, "proc_ns_get_link", "process " + target.effectiveTid() + " is gone");
         }
-        if (status.isZombie()) {
+        if (status != null && status.isZombie()) {
             throw new SyscallException(Errno.ENOENT, "proc_ns_get_link", "process " + target.effectiveTid()
                     + " is a zombie");
         }
