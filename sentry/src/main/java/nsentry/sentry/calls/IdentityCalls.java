@@ -8,7 +8,6 @@ import nsentry.nsfs.CredentialRules;
 import nsentry.nsfs.Credentials;
 import nsentry.nsfs.Kgid;
 import nsentry.nsfs.Kuid;
-import nsentry.nsfs.UserNamespace;
 import nsentry.sentry.dispatch.Call;
 import nsentry.sentry.dispatch.TaskGone;
 import nsentry.sentry.dispatch.Verdict;
@@ -213,10 +212,5 @@ public final class IdentityCalls {
 
     static String ptr(long addr) {
         return addr == 0 ? "NULL" : "0x" + Long.toHexString(addr);
-    }
-
-    /** The namespace a task's ids are seen in, for the trace. */
-    static UserNamespace userNs(Call c) {
-        return cred(c).userNs();
     }
 }

@@ -197,8 +197,4 @@ public final class NsFiles {
     public static String linkText(Namespace ns) {
         return ns.type().procName() + ":[" + ns.inode() + "]";
     }
-
-    static SyscallException gone(String what) {
-        return new SyscallException(Errno.ESRCH, "proc_ns_get_link", what);
-    }
 }

@@ -3,7 +3,6 @@ package nsentry.sentry.runtime;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -152,9 +151,5 @@ public final class Execs {
 
     private static String ptr(long addr) {
         return addr == 0 ? "NULL" : "0x" + Long.toHexString(addr);
-    }
-
-    static boolean exists(Path p) {
-        return Files.exists(p, LinkOption.NOFOLLOW_LINKS);
     }
 }

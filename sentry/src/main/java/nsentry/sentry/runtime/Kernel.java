@@ -4,16 +4,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.LongSupplier;
 
 import nsentry.nsfs.Credentials;
-import nsentry.nsfs.Kgid;
-import nsentry.nsfs.Kuid;
 import nsentry.nsfs.Namespace;
 import nsentry.nsfs.NamespaceRegistry;
-import nsentry.nsfs.NsSet;
 import nsentry.nsfs.TaskFacts;
 import nsentry.nsfs.TaskState;
 import nsentry.proto.NamespaceRef;
@@ -249,21 +244,5 @@ public final class Kernel implements TaskTable.StateListener {
         } catch (IOException e) {
             return null;
         }
-    }
-
-    static List<Kgid> kgids(List<Long> ids) {
-        List<Kgid> out = new ArrayList<>(ids.size());
-        for (long id : ids) {
-            out.add(new Kgid((int) id));
-        }
-        return out;
-    }
-
-    static Kuid kuid(long id) {
-        return new Kuid((int) id);
-    }
-
-    static NsSet unused() {
-        return null;
     }
 }
