@@ -198,7 +198,13 @@ int filter_install(const struct sock_fprog *prog, char *err, size_t err_len)
 			  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
 			  prog);
 	if (fd < 0) {
-		snprintf(err, err_len, "seccomp(SET_MODE_FILTER): %s", strerror(errno));
+		int e = errno;
+		snprintf(err, err_len, "seccomp(SET_MODE_FILTER): %s%s", strerror(e),
+			 e == EBUSY ? " (this process already runs under a seccomp notification "
+				      "supervisor, such as another nsentry: a task can have only one)"
+				    : e == EINVAL ? " (probably a kernel older than 5.19, without "
+						    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)"
+						  : "");
 		return -1;
 	}
 	return (int)fd;
