@@ -75,7 +75,7 @@ public final class Dispatch {
                 // fds in the emulated-file band: fs/nsfs.c ns_file_operations, proc files
                 .add(Sysno.READ, PARTIAL, nsfd::read, "fds in the band only")
                 .add(Sysno.PREAD64, PARTIAL, nsfd::pread, "fds in the band only")
-                .add(Sysno.READV, PARTIAL, nsfd::read, "fds in the band only")
+                .add(Sysno.READV, PARTIAL, nsfd::readv, "fds in the band only")
                 .add(Sysno.WRITE, PARTIAL, nsfd::write, "fds in the band only")
                 .add(Sysno.PWRITE64, PARTIAL, nsfd::pwrite, "fds in the band only")
                 .add(Sysno.WRITEV, PARTIAL, nsfd::writev, "fds in the band only")

@@ -89,17 +89,45 @@ public final class NsFileCalls {
         return kernel.band().contains(c.arg(0));
     }
 
-    public Verdict read(Call c) throws TaskGone {
+    /** read(fd, buf, count): EINVAL for namespace files; emulated /proc files read from the model. */
+    public Verdict read(Call c) throws SyscallException, TaskGone {
+        return doRead(c, -1);
+    }
+
+    /** pread64(fd, buf, count, offset) */
+    public Verdict pread(Call c) throws SyscallException, TaskGone {
+        if (c.arg(3) < 0 && inBand(c)) {
+            return Verdict.fail(Errno.EINVAL, "ksys_pread64", "negative offset " + c.arg(3));
+        }
+        return doRead(c, c.arg(3));
+    }
+
+    /** readv: namespace files EINVAL; emulated /proc files read their snapshot (one iovec per seq read is rare). */
+    public Verdict readv(Call c) throws TaskGone {
         c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2));
-        if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile ns) {
-            c.touched(ns.ns());
-            return Verdict.fail(Errno.EINVAL, "vfs_read", "namespace files cannot be read");
+        if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile) {
+            return Verdict.fail(Errno.EINVAL, "vfs_readv", "namespace files cannot be read");
         }
         return Verdict.cont();
     }
 
-    public Verdict pread(Call c) throws TaskGone {
-        return read(c);
+    private Verdict doRead(Call c, long offset) throws SyscallException, TaskGone {
+        c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2));
+        if (!inBand(c)) {
+            return Verdict.cont();
+        }
+        BandFile f = classify(c, c.intArg(0));
+        if (f instanceof NsFile ns) {
+            c.touched(ns.ns());
+            return Verdict.fail(Errno.EINVAL, "vfs_read", "namespace files cannot be read");
+        }
+        if (f instanceof ProcFile pf) {
+            if (!accessOk(c.arg(1), c.arg(2))) {
+                throw new SyscallException(Errno.EFAULT, "vfs_read", "buffer outside user space (access_ok)");
+            }
+            return procFiles.readFresh(c, pf.file(), c.arg(1), c.arg(2), offset);
+        }
+        return Verdict.cont();
     }
 
     public Verdict pwrite(Call c) throws TaskGone {

@@ -43,11 +43,21 @@ public final class ProcFileCalls {
     private static final int AT_EMPTY_PATH = 0x1000;
     private static final int MFD_CLOEXEC = 1;
     /** Writable emulated files kept (their backing fds stay open so inode numbers stay unique). */
-    private static final int MAX_OPEN_FILES = 4096;
+    private static final int MAX_OPEN_FILES = 1024;
 
     /** A writable emulated /proc file handed to the workload, recognised by its inode. */
     public record OpenProcFile(ProcPath.Kind kind, UserNamespace target, Credentials opener, String name,
-            int backingFd, UtsNamespace uts) {}
+            int backingFd, UtsNamespace uts, String statusPath) {
+
+        OpenProcFile(ProcPath.Kind kind, UserNamespace target, Credentials opener, String name, int backingFd,
+                UtsNamespace uts) {
+            this(kind, target, opener, name, backingFd, uts, null);
+        }
+
+        OpenProcFile withBackingFd(int fd) {
+            return new OpenProcFile(kind, target, opener, name, fd, uts, statusPath);
+        }
+    }
 
     private final Kernel kernel;
     private final NsFiles nsFiles;
@@ -214,7 +224,8 @@ public final class ProcFileCalls {
             default -> SetgroupsFile.read(targetNs);
         };
         if (!forWrite) {
-            return injectContent(c, name, content, cloexec);
+            return injectReadable(c, new OpenProcFile(target.kind(), targetNs, opener, name, -1, null), content,
+                    cloexec);
         }
         return injectWritable(c, new OpenProcFile(target.kind(), targetNs, opener, name, -1, null),
                 content, cloexec);
@@ -225,14 +236,14 @@ public final class ProcFileCalls {
         if (owner == null) {
             return Verdict.cont();
         }
-        String real = Kernel.readProcFile("/proc/" + target.pid() + (target.tid() != 0 ? "/task/" + target.tid() : "")
-                + "/status");
-        if (real == null) {
+        String path = "/proc/" + target.pid() + (target.tid() != 0 ? "/task/" + target.tid() : "") + "/status";
+        OpenProcFile file = new OpenProcFile(target.kind(), owner.state().cred().userNs(), c.task().state().cred(),
+                "status", -1, null, path);
+        String text = currentContent(file);
+        if (text == null) {
             return Verdict.cont(); // the kernel reports the error
         }
-        String text = StatusFile.rewrite(real, owner.state().cred(), c.task().state().cred().userNs(), null,
-                owner.noNewPrivs());
-        return injectContent(c, "status", text, cloexec);
+        return injectReadable(c, file, text, cloexec);
     }
 
     private Verdict openMaxNamespaces(Call c, ProcPath target, boolean forWrite, boolean cloexec)
@@ -248,7 +259,8 @@ public final class ProcFileCalls {
         MaxNamespacesFile.checkOpen(ns, opener, forWrite);
         String content = new String(MaxNamespacesFile.read(ns, type, 0, Nsfs.PAGE_SIZE), StandardCharsets.US_ASCII);
         if (!forWrite) {
-            return injectContent(c, type.maxSysctlName(), content, cloexec);
+            return injectReadable(c, new OpenProcFile(target.kind(), ns, opener, type.maxSysctlName(), -1, null),
+                    content, cloexec);
         }
         return injectWritable(c, new OpenProcFile(target.kind(), ns, opener, type.maxSysctlName(), -1, null), content,
                 cloexec);
@@ -263,7 +275,8 @@ public final class ProcFileCalls {
         String name = fileName(target.kind());
         String value = target.kind() == ProcPath.Kind.HOSTNAME ? uts.hostname() : uts.domainname();
         if (!forWrite) {
-            return injectContent(c, name, value + "\n", cloexec);
+            return injectReadable(c, new OpenProcFile(target.kind(), uts.owner(), c.task().state().cred(), name, -1,
+                    uts), value + "\n", cloexec);
         }
         Credentials opener = c.task().state().cred();
         if (opener.euid().value() != 0) {
@@ -364,6 +377,63 @@ public final class ProcFileCalls {
         }
     }
 
+    /**
+     * A readable emulated file: in the fd band when there is room, so that read() is
+     * answered from the model at read time, as Linux's seq_files are (a uid_map opened
+     * before the map was written reads the map); else a snapshot at the lowest free fd.
+     */
+    private Verdict injectReadable(Call c, OpenProcFile file, String content, boolean cloexec)
+            throws SyscallException {
+        if (kernel.band().lowestFree(c.tid()) < 0) {
+            return injectContent(c, file.name(), content, cloexec);
+        }
+        return injectWritable(c, file, content, cloexec);
+    }
+
+    /** What a read of {@code f} returns now, or null if its process is gone. */
+    String currentContent(OpenProcFile f) {
+        return switch (f.kind()) {
+            case UID_MAP, GID_MAP -> IdMapFile.read(f.target(), f.opener().userNs(), f.kind() == ProcPath.Kind.UID_MAP);
+            case SETGROUPS -> SetgroupsFile.read(f.target());
+            case MAX_NAMESPACES -> new String(nsentry.procfs.MaxNamespacesFile.read(f.target(),
+                    maxNamespacesType(f.name()), 0, Nsfs.PAGE_SIZE), StandardCharsets.US_ASCII);
+            case HOSTNAME -> f.uts().hostname() + "\n";
+            case DOMAINNAME -> f.uts().domainname() + "\n";
+            case STATUS -> {
+                String real = Kernel.readProcFile(f.statusPath());
+                Task owner = kernel.tasks().lookup(ownerOf(f.statusPath()));
+                yield real == null || owner == null ? null : StatusFile.rewrite(real, owner.state().cred(),
+                        f.opener().userNs(), null, owner.noNewPrivs());
+            }
+            default -> "";
+        };
+    }
+
+    private static int ownerOf(String statusPath) {
+        String[] p = statusPath.split("/");
+        return Integer.parseInt(p.length > 5 ? p[4] : p[2]); // /proc/PID/task/TID/status or /proc/PID/status
+    }
+
+    /**
+     * read/pread of a band fd of an emulated file: the current content from {@code offset}
+     * (-1: the file position, which then advances).
+     */
+    Verdict readFresh(Call c, OpenProcFile f, long buf, long count, long offset) throws SyscallException, TaskGone {
+        String text = currentContent(f);
+        byte[] content = (text == null ? "" : text).getBytes(StandardCharsets.UTF_8);
+        long pos = offset >= 0 ? offset : kernel.linux().lseek(f.backingFd(), 0, 1);
+        int n = (int) Math.max(0, Math.min(count, content.length - pos));
+        if (n > 0) {
+            byte[] out = new byte[n];
+            System.arraycopy(content, (int) pos, out, 0, n);
+            c.write(buf, out);
+            if (offset < 0) {
+                kernel.linux().lseek(f.backingFd(), n, 1);
+            }
+        }
+        return Verdict.value(n);
+    }
+
     /** A writable emulated file, in the fd band so that write() reaches the sentry. */
     private Verdict injectWritable(Call c, OpenProcFile file, String content, boolean cloexec)
             throws SyscallException {
@@ -380,10 +450,10 @@ public final class ProcFileCalls {
                 kernel.linux().lseek(fd, 0, 0);
             }
             long inode = kernel.linux().fstat(fd).ino();
-            OpenProcFile kept = new OpenProcFile(file.kind(), file.target(), file.opener(), file.name(), fd, file.uts());
+            OpenProcFile kept = file.withBackingFd(fd);
             int installed = kernel.listener().addFd(c.notification().id(), fd, slot, cloexec, true);
             remember(inode, kept);
-            return new Verdict.Answered(installed, "emulated " + file.name() + " for writing");
+            return new Verdict.Answered(installed, "emulated " + file.name() + " (answered from the model)");
         } catch (LinuxException e) {
             kernel.linux().close(fd);
             throw addFdFailure(e);

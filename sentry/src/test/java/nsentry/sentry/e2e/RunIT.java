@@ -124,6 +124,16 @@ class RunIT {
     }
 
     @Test
+    void emulatedProcFilesAreReadAtReadTimeLikeLinux() throws Exception {
+        Path bin = Nsentry.compileC("late_map_read");
+        Nsentry.Result natively = Nsentry.exec(List.of(bin.toString()), null, 60);
+        Nsentry.Result emulated = Nsentry.run("--", bin.toString());
+        assertEquals(0, emulated.code(), emulated.toString());
+        assertEquals(natively.stdout(), emulated.stdout(), "native:\n" + natively + "\nnsentry:\n" + emulated);
+        assertTrue(emulated.stdout().contains("read=33"), emulated.toString());
+    }
+
+    @Test
     void rootOptionGivesEmulatedRoot() throws Exception {
         assumeTrue(Nsentry.testUserExists(), "user nsentry-test missing (scripts/setup.sh)");
         Nsentry.Result r = Nsentry.runAsUser("--root", "--", Nsentry.compileC("ids").toString());
