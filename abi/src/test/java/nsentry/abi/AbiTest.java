@@ -15,6 +15,13 @@ class AbiTest {
     }
 
     @Test
+    void openFlagsPrintLikeStrace() {
+        assertEquals("O_RDONLY|O_CLOEXEC", OpenFlags.describe(02000000));
+        assertEquals("O_WRONLY|O_CREAT|O_TRUNC", OpenFlags.describe(01 | 0100 | 01000));
+        assertEquals("O_RDWR|O_DIRECTORY|040000000", OpenFlags.describe(02 | 0200000 | 040000000));
+    }
+
+    @Test
     void errnosAndSyscallsByNumber() {
         assertEquals(Errno.EPERM, Errno.of(1));
         assertEquals("E200", Errno.nameOf(200));

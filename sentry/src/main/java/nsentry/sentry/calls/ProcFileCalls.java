@@ -93,8 +93,8 @@ public final class ProcFileCalls {
     private Verdict doOpen(Call c, int dirfd, long pathAddr, int flags) throws SyscallException, TaskGone {
         String path = c.readPathForDecision(pathAddr);
         if (c.tracing()) {
-            c.describe((dirfd == ProcPaths.AT_FDCWD ? "AT_FDCWD" : Integer.toString(dirfd)) + ", \"" + path + "\", 0x"
-                    + Integer.toHexString(flags));
+            c.describe((dirfd == ProcPaths.AT_FDCWD ? "AT_FDCWD" : Integer.toString(dirfd)) + ", \"" + path + "\", "
+                    + nsentry.abi.OpenFlags.describe(flags));
         }
         if (!mayNameEmulatedFile(path)) {
             return Verdict.cont(); // the hot path: decided by the name alone
