@@ -408,16 +408,8 @@ public final class Linux {
      * than one fd (or other control data) arrived.
      */
     public int recvFd(int socketFd) {
-        NativeBuffer b = allocate(MSGHDR_SIZE + 16 + CMSG_SPACE_ONE_FD + 8);
-        int iov = MSGHDR_SIZE;
-        int data = iov + 16;
-        int control = data + 8;
-        b.putLong(iov, b.address() + data);
-        b.putLong(iov + 8, 1);
-        b.putLong(MSGHDR_IOV, b.address() + iov);
-        b.putLong(MSGHDR_IOVLEN, 1);
-        b.putLong(MSGHDR_CONTROL, b.address() + control);
-        b.putLong(MSGHDR_CONTROLLEN, CMSG_SPACE_ONE_FD);
+        NativeBuffer b = oneFdMessage();
+        int control = ONE_FD_CONTROL;
         String call = "recvmsg(fd " + socketFd + ", SCM_RIGHTS)";
         long n;
         do {
@@ -447,18 +439,29 @@ public final class Linux {
         return received;
     }
 
-    /** sendmsg(2) of one dummy byte carrying {@code fd} with SCM_RIGHTS. */
-    public void sendFd(int socketFd, int fd) {
-        NativeBuffer b = allocate(MSGHDR_SIZE + 16 + CMSG_SPACE_ONE_FD + 8);
+    /** Offset of the control data in {@link #oneFdMessage()}'s buffer. */
+    private static final int ONE_FD_CONTROL = MSGHDR_SIZE + 16 + 8;
+
+    /**
+     * A struct msghdr for one byte of data and one SCM_RIGHTS fd, in one buffer: the
+     * msghdr, its iovec, the data byte, then the control space.
+     */
+    private NativeBuffer oneFdMessage() {
+        NativeBuffer b = allocate(ONE_FD_CONTROL + CMSG_SPACE_ONE_FD);
         int iov = MSGHDR_SIZE;
-        int data = iov + 16;
-        int control = data + 8;
-        b.putLong(iov, b.address() + data);
+        b.putLong(iov, b.address() + iov + 16);
         b.putLong(iov + 8, 1);
         b.putLong(MSGHDR_IOV, b.address() + iov);
         b.putLong(MSGHDR_IOVLEN, 1);
-        b.putLong(MSGHDR_CONTROL, b.address() + control);
+        b.putLong(MSGHDR_CONTROL, b.address() + ONE_FD_CONTROL);
         b.putLong(MSGHDR_CONTROLLEN, CMSG_SPACE_ONE_FD);
+        return b;
+    }
+
+    /** sendmsg(2) of one dummy byte carrying {@code fd} with SCM_RIGHTS. */
+    public void sendFd(int socketFd, int fd) {
+        NativeBuffer b = oneFdMessage();
+        int control = ONE_FD_CONTROL;
         b.putLong(control, CMSG_LEN_ONE_FD);
         b.putInt(control + 8, SOL_SOCKET);
         b.putInt(control + 12, SCM_RIGHTS);

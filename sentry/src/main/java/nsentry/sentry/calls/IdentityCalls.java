@@ -172,12 +172,19 @@ public final class IdentityCalls {
             } catch (SyscallException fault) {
                 raw = readGidsUntilFault(c, size);
             }
-            for (int i = 0; i < size; i++) {
-                gids[i] = (raw[i * 4] & 0xffL) | (raw[i * 4 + 1] & 0xffL) << 8 | (raw[i * 4 + 2] & 0xffL) << 16
-                        | (raw[i * 4 + 3] & 0xffL) << 24;
-            }
+            gids = u32s(raw);
         }
         return apply(c, CredentialRules.setgroups(cred(c), gids));
+    }
+
+    /** Little-endian u32 array (a gid_t list) as unsigned values. */
+    private static long[] u32s(byte[] raw) {
+        long[] out = new long[raw.length / 4];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (raw[i * 4] & 0xffL) | (raw[i * 4 + 1] & 0xffL) << 8 | (raw[i * 4 + 2] & 0xffL) << 16
+                    | (raw[i * 4 + 3] & 0xffL) << 24;
+        }
+        return out;
     }
 
     /** The gids before the first unreadable one, validated as Linux does; then EFAULT. */
@@ -188,13 +195,7 @@ public final class IdentityCalls {
             try {
                 one = c.read(c.arg(1) + 4L * i, 4);
             } catch (SyscallException fault) {
-                long[] seen = new long[ok.size() / 4];
-                byte[] b = ok.toByteArray();
-                for (int j = 0; j < seen.length; j++) {
-                    seen[j] = (b[j * 4] & 0xffL) | (b[j * 4 + 1] & 0xffL) << 8 | (b[j * 4 + 2] & 0xffL) << 16
-                            | (b[j * 4 + 3] & 0xffL) << 24;
-                }
-                CredentialRules.setgroups(cred(c), seen); // an unmapped gid read so far → EINVAL
+                CredentialRules.setgroups(cred(c), u32s(ok.toByteArray())); // an unmapped gid read so far → EINVAL
                 throw fault;
             }
             ok.write(one, 0, 4);

@@ -20,8 +20,6 @@ import nsentry.sentry.dispatch.Call;
 import nsentry.sentry.dispatch.TaskGone;
 import nsentry.sentry.dispatch.Verdict;
 import nsentry.sentry.runtime.Kernel;
-import nsentry.syscall.LinuxException;
-import nsentry.syscall.StatResult;
 
 /**
  * Operations on fds in the emulated-file band and the NS_GET_* ioctls (fs/nsfs.c
@@ -55,34 +53,14 @@ public final class NsFileCalls {
     private record Plain() implements BandFile {}
 
     private BandFile classify(Call c, int fd) throws TaskGone {
-        int local;
-        try {
-            local = kernel.linux().pidfdGetfd(leaderPidfd(c), fd);
-        } catch (LinuxException e) {
-            c.revalidate();
-            return new Plain();
+        NsFiles.FdTarget target = nsFiles.identify(c, fd);
+        if (target instanceof NsFiles.NsTarget ns) {
+            return new NsFile(ns.namespace());
         }
-        try {
-            StatResult st = kernel.linux().fstat(local);
-            if (kernel.backing().isBacking(st.dev(), st.ino())) {
-                Namespace ns = kernel.registry().byInode(st.ino()).orElse(null);
-                return ns == null ? new Plain() : new NsFile(ns);
-            }
-            if (kernel.linux().fstatfsType(local) == Nsfs.NSFS_MAGIC) {
-                Namespace ns = kernel.registry().byInode(st.ino()).orElse(null);
-                return ns == null ? new Plain() : new NsFile(ns);
-            }
-            ProcFileCalls.OpenProcFile f = procFiles.writableFile(st.dev(), st.ino());
-            return f == null ? new Plain() : new ProcFile(f);
-        } finally {
-            kernel.linux().close(local);
-            c.revalidate();
+        if (target instanceof NsFiles.ProcFileTarget pf) {
+            return new ProcFile(pf.file());
         }
-    }
-
-    private int leaderPidfd(Call c) {
-        var leader = kernel.tasks().lookup(c.task().tgid());
-        return leader != null ? leader.pidfd() : c.task().pidfd();
+        return new Plain();
     }
 
     private boolean inBand(Call c) {

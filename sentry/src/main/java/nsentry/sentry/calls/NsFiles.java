@@ -14,7 +14,6 @@ import nsentry.sentry.dispatch.Call;
 import nsentry.sentry.dispatch.TaskGone;
 import nsentry.sentry.dispatch.Verdict;
 import nsentry.sentry.runtime.Kernel;
-import nsentry.sentry.task.Task;
 import nsentry.syscall.LinuxException;
 import nsentry.syscall.StatResult;
 
@@ -56,6 +55,14 @@ public final class NsFiles {
         }
     }
 
+    /** An emulated /proc file the sentry handed out (uid_map, status, ...). */
+    public record ProcFileTarget(ProcFileCalls.OpenProcFile file) implements FdTarget {
+        @Override
+        public String describe() {
+            return file.name();
+        }
+    }
+
     public record BadFd() implements FdTarget {
         @Override
         public String describe() {
@@ -83,7 +90,7 @@ public final class NsFiles {
         }
         int local;
         try {
-            local = kernel.linux().pidfdGetfd(processPidfd(c.task()), fd);
+            local = kernel.linux().pidfdGetfd(kernel.tasks().processPidfd(c.task()), fd);
         } catch (LinuxException e) {
             c.revalidate();
             return e.errno() == Errno.EBADF ? new BadFd() : new OtherFile("unreadable fd (" + e.getMessage() + ")");
@@ -103,6 +110,10 @@ public final class NsFiles {
                 Namespace ns = kernel.registry().byInode(st.ino()).orElse(null);
                 return ns != null ? new NsTarget(ns)
                         : new OtherFile("a real namespace outside the sandbox (inode " + st.ino() + ")");
+            }
+            ProcFileCalls.OpenProcFile procFile = kernel.procFiles().writableFile(st.dev(), st.ino());
+            if (procFile != null) {
+                return new ProcFileTarget(procFile);
             }
             if (fsType == PIDFS_MAGIC || fsType == ANON_INODE_FS_MAGIC) {
                 int pid = pidOfPidfd(local);
@@ -131,12 +142,6 @@ public final class NsFiles {
             return Integer.MIN_VALUE;
         }
         return Integer.MIN_VALUE;
-    }
-
-    /** pidfd_getfd needs a pidfd of the process; the thread-group leader's if we know it. */
-    private int processPidfd(Task t) {
-        Task leader = kernel.tasks().lookup(t.tgid());
-        return leader != null ? leader.pidfd() : t.pidfd();
     }
 
     /** A task's namespace of {@code type} (the *_for_children one if asked). */

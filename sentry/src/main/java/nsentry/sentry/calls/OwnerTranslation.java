@@ -71,9 +71,8 @@ final class OwnerTranslation {
     }
 
     private int copyFd(Call c, int fd) throws SyscallException, TaskGone {
-        var leader = kernel.tasks().lookup(c.task().tgid());
         try {
-            return kernel.linux().pidfdGetfd(leader != null ? leader.pidfd() : c.task().pidfd(), fd);
+            return kernel.linux().pidfdGetfd(kernel.tasks().processPidfd(c.task()), fd);
         } catch (LinuxException e) {
             c.revalidate();
             throw new SyscallException(Errno.EBADF, "fdget", "fd " + fd + " is not open");

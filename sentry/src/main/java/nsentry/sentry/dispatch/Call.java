@@ -107,17 +107,10 @@ public final class Call {
 
     /** Reads a NUL-terminated path (EFAULT, ENAMETOOLONG as Linux's getname). */
     public String readPath(long addr) throws SyscallException, TaskGone {
-        if (addr == 0) {
-            throw new SyscallException(Errno.EFAULT, "getname", "path pointer is NULL");
-        }
         try {
-            String path = memory.readPath(tid(), addr);
+            return readPathForDecision(addr);
+        } finally {
             revalidate();
-            return path;
-        } catch (MemoryFault e) {
-            revalidate();
-            throw new SyscallException(Errno.EFAULT, "getname", "path pointer 0x" + Long.toHexString(addr)
-                    + " is not readable");
         }
     }
 

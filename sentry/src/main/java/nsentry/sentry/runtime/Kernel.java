@@ -230,11 +230,8 @@ public final class Kernel implements TaskTable.StateListener {
 
     /** Reads a real /proc file of the sentry's own, for initial values. */
     static String readProc(String path) {
-        try {
-            return Files.readString(Path.of(path), StandardCharsets.UTF_8).trim();
-        } catch (IOException e) {
-            return "";
-        }
+        String text = readProcFile(path);
+        return text == null ? "" : text.trim();
     }
 
     /** A real /proc file's text, or null if it cannot be read. */

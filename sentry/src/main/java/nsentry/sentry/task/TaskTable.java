@@ -136,6 +136,12 @@ public final class TaskTable {
         this.shimPid = pid;
     }
 
+    /** A pidfd for task {@code t}'s process (pidfd_getfd needs one): its thread-group leader's if known. */
+    public int processPidfd(Task t) {
+        Task leader = byTid.get(t.tgid());
+        return leader != null ? leader.pidfd() : t.pidfd();
+    }
+
     /** Number of live threads in task {@code t}'s thread group, from /proc (exact, fresh). */
     public int threadsInGroup(Task t) {
         ProcStatus status = ProcStatus.read(t.tgid());
