@@ -125,8 +125,7 @@ public final class MountCalls {
     }
 
     private static String realPath(Call c, String path) {
-        Path p = path.startsWith("/") ? Path.of("/proc/" + c.tid() + "/root" + path)
-                : Path.of("/proc/" + c.tid() + "/cwd").resolve(path);
+        Path p = Path.of(ProcPaths.taskView(c.tid(), ProcPaths.AT_FDCWD, path));
         try {
             return p.toRealPath().toString(); // in the sandbox's view: "/" is the mount namespace's root
         } catch (IOException e) {
@@ -139,8 +138,7 @@ public final class MountCalls {
         if (path.isEmpty()) {
             throw new SyscallException(Errno.ENOENT, rule, "empty path");
         }
-        Path p = path.startsWith("/") ? Path.of("/proc/" + c.tid() + "/root" + path)
-                : Path.of("/proc/" + c.tid() + "/cwd").resolve(path);
+        Path p = Path.of(ProcPaths.taskView(c.tid(), ProcPaths.AT_FDCWD, path));
         try {
             if (!Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).isDirectory()) {
                 throw new SyscallException(Errno.ENOTDIR, rule, "\"" + path + "\" is not a directory");

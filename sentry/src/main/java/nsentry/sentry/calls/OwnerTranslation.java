@@ -42,11 +42,12 @@ final class OwnerTranslation {
                 at = local;
                 where = "";
             } else if (path.startsWith("/")) {
-                where = c.task().chrooted() ? "/proc/" + c.tid() + "/root" + path : path;
+                // unchrooted, the task's root is the sentry's: no detour through /proc
+                where = c.task().chrooted() ? ProcPaths.taskView(c.tid(), AT_FDCWD, path) : path;
             } else if (path.isEmpty()) {
                 throw new SyscallException(Errno.ENOENT, "getname_flags", "empty path without AT_EMPTY_PATH");
             } else if (dirfd == AT_FDCWD) {
-                where = "/proc/" + c.tid() + "/cwd/" + path;
+                where = ProcPaths.taskView(c.tid(), AT_FDCWD, path);
             } else {
                 local = copyFd(c, dirfd);
                 at = local;

@@ -42,6 +42,17 @@ public final class ProcPaths {
         return normalised.equals("/proc") || normalised.startsWith("/proc/") ? normalised : null;
     }
 
+    /**
+     * Where {@code path}, as task {@code tid} would look it up (relative to its root, its
+     * cwd or {@code dirfd}), is found from the sentry: through /proc/TID/{root,cwd,fd/N}.
+     */
+    public static String taskView(int tid, int dirfd, String path) {
+        if (path.startsWith("/")) {
+            return "/proc/" + tid + "/root" + path;
+        }
+        return (dirfd == AT_FDCWD ? "/proc/" + tid + "/cwd/" : "/proc/" + tid + "/fd/" + dirfd + "/") + path;
+    }
+
     /** Lexical normalisation ('.', '..', '//'), with self and thread-self expanded. */
     static String normalise(String path, int tid, int tgid) {
         Deque<String> parts = new ArrayDeque<>();
