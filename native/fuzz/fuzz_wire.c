@@ -53,6 +53,11 @@ static void check_body(const uint8_t *body, size_t len)
 		case NSENTRY__V1__SENTRY_MESSAGE__BODY_REWRITE_CLONE: assert(m->rewrite_clone != NULL); break;
 		case NSENTRY__V1__SENTRY_MESSAGE__BODY_RELEASE: assert(m->release != NULL); break;
 		case NSENTRY__V1__SENTRY_MESSAGE__BODY_KILL_TREE: assert(m->kill_tree != NULL); break;
+		case NSENTRY__V1__SENTRY_MESSAGE__BODY_OWNER_VIEWS:
+			assert(m->owner_views != NULL);
+			for (size_t i = 0; i < m->owner_views->n_views; i++)
+				assert(m->owner_views->views[i] != NULL);
+			break;
 		default: assert(!"unpack accepted a message without a known body");
 		}
 		wire_free_sentry(m);

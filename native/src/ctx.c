@@ -15,10 +15,17 @@ void ctx_init(struct shim_ctx *ctx)
 	ctx->sig_fd = -1;
 	ctx->listener_fd = -1;
 	frame_reader_init(&ctx->reader, WIRE_MAX_FRAME_BYTES);
+	owners_init(&ctx->owners, ctx_on_exit, ctx);
+}
+
+void ctx_on_exit(void *ctx, pid_t pid, int status)
+{
+	ctx_note_exit(ctx, pid, status);
 }
 
 void ctx_note_exit(struct shim_ctx *ctx, pid_t pid, int status)
 {
+	owners_forget(&ctx->owners, pid);
 	if (pid == ctx->workload_pid && ctx->workload_pid > 0 && !ctx->workload_reaped) {
 		ctx->workload_reaped = true;
 		ctx->workload_status = status;
@@ -42,12 +49,21 @@ int ctx_hold(struct shim_ctx *ctx, const struct held_task *t)
 	return 0;
 }
 
-int ctx_unhold(struct shim_ctx *ctx, const struct held_task *t)
+bool ctx_is_held(const struct shim_ctx *ctx, pid_t tid)
+{
+	for (size_t i = 0; i < ctx->n_held; i++)
+		if (ctx->held[i].tid == tid || ctx->held[i].child_tid == tid)
+			return true;
+	return false;
+}
+
+int ctx_unhold(struct shim_ctx *ctx, struct held_task *t)
 {
 	for (size_t i = 0; i < ctx->n_held; i++) {
 		struct held_task *h = &ctx->held[i];
 		if (h->notification_id == t->notification_id && h->tid == t->tid &&
 		    h->child_tid == t->child_tid) {
+			*t = *h;
 			*h = ctx->held[--ctx->n_held];
 			return 0;
 		}
@@ -58,6 +74,7 @@ int ctx_unhold(struct shim_ctx *ctx, const struct held_task *t)
 void ctx_free(struct shim_ctx *ctx)
 {
 	frame_reader_free(&ctx->reader);
+	owners_free(&ctx->owners);
 	free(ctx->held);
 	ctx->held = NULL;
 	ctx->n_held = ctx->cap_held = 0;

@@ -10,6 +10,7 @@
 
 #include "filter.h"
 #include "frame.h"
+#include "owners.h"
 #include "proc.h"
 
 enum shim_phase {
@@ -24,6 +25,7 @@ struct held_task {
 	uint64_t notification_id;
 	pid_t tid;
 	pid_t child_tid;
+	bool parent_traced;     /* the parent is a permanent tracee (owners.h) */
 };
 
 struct shim_ctx {
@@ -46,6 +48,7 @@ struct shim_ctx {
 	bool workload_reaped;
 	int workload_status;
 	int listener_fd;            /* the shim's copy, for rewrite replies */
+	enum filter_variant filter_variant;
 	struct fd_band band;
 
 	/* How the shim ends, once `done` is set. */
@@ -53,6 +56,9 @@ struct shim_ctx {
 	int exit_code;
 	bool exit_as_sentry;        /* exit with the sentry's own status */
 	char farewell[512];         /* "nsentry: ..." line printed after the tree is killed */
+
+	/* Tasks in nested user namespaces, traced for their stat owners. */
+	struct owners owners;
 
 	/* Threads held by rewrites. */
 	struct held_task *held;
@@ -65,9 +71,13 @@ void ctx_free(struct shim_ctx *ctx);
 /* Record a wait status if it belongs to the workload's first process or the
  * sentry. */
 void ctx_note_exit(struct shim_ctx *ctx, pid_t pid, int status);
+/* The same, as a callback for rewrite and owners (opaque is the ctx). */
+void ctx_on_exit(void *ctx, pid_t pid, int status);
 
-/* The list of held rewrites. ctx_unhold returns -ENOENT if t is not held. */
+/* The list of held rewrites. ctx_unhold fills in the rest of *t, or returns
+ * -ENOENT if it is not held. */
 int ctx_hold(struct shim_ctx *ctx, const struct held_task *t);
-int ctx_unhold(struct shim_ctx *ctx, const struct held_task *t);
+int ctx_unhold(struct shim_ctx *ctx, struct held_task *t);
+bool ctx_is_held(const struct shim_ctx *ctx, pid_t tid);
 
 #endif

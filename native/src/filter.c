@@ -104,7 +104,7 @@ static int add_entry(scmp_filter_ctx ctx, const struct filter_entry *e,
 }
 
 /* seccomp_export_bpf writes to an fd; read the program back from a memfd. */
-static int export_program(scmp_filter_ctx ctx, struct sock_fprog *prog, char *err, size_t err_len)
+int filter_export(scmp_filter_ctx ctx, struct sock_fprog *prog, char *err, size_t err_len)
 {
 	int fd = memfd_create("nsentry-bpf", MFD_CLOEXEC);
 	if (fd < 0) {
@@ -148,7 +148,8 @@ fail:
 	return -1;
 }
 
-int filter_build(const struct fd_band *band, struct sock_fprog *prog, char *err, size_t err_len)
+int filter_build(const struct fd_band *band, enum filter_variant variant, struct sock_fprog *prog,
+		 char *err, size_t err_len)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (ctx == NULL) {
@@ -170,9 +171,10 @@ int filter_build(const struct fd_band *band, struct sock_fprog *prog, char *err,
 		goto out;
 	}
 	for (size_t i = 0; i < filter_table_len; i++)
-		if (add_entry(ctx, &filter_table[i], band, err, err_len) < 0)
+		if (filter_entry_in(&filter_table[i], variant) &&
+		    add_entry(ctx, &filter_table[i], band, err, err_len) < 0)
 			goto out;
-	rc = export_program(ctx, prog, err, err_len);
+	rc = filter_export(ctx, prog, err, err_len);
 out:
 	seccomp_release(ctx);
 	return rc;

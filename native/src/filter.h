@@ -4,6 +4,9 @@
 #define NSENTRY_FILTER_H
 
 #include <linux/filter.h>
+#include <seccomp.h>
+
+#include "filter_table.h"
 #include <stddef.h>
 
 struct fd_band {
@@ -17,8 +20,13 @@ int fd_band_compute(struct fd_band *band, char *err, size_t err_len);
 
 /* Build the program into prog (prog->filter is malloc'd; free with
  * filter_prog_free). Returns 0, or -1 with a reason in err. */
-int filter_build(const struct fd_band *band, struct sock_fprog *prog, char *err, size_t err_len);
+int filter_build(const struct fd_band *band, enum filter_variant variant, struct sock_fprog *prog,
+		 char *err, size_t err_len);
 void filter_prog_free(struct sock_fprog *prog);
+
+/* The program of a libseccomp context, malloc'd into prog. Returns 0, or -1
+ * with a reason in err. */
+int filter_export(scmp_filter_ctx ctx, struct sock_fprog *prog, char *err, size_t err_len);
 
 /* Set no_new_privs and install prog with SECCOMP_FILTER_FLAG_NEW_LISTENER |
  * SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV. Returns the listener fd, or -1 with

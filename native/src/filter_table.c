@@ -26,6 +26,9 @@
  * really non-dumpable workload would shut the sentry out of its memory and fds. */
 static const uint32_t prctl_options[] = { 3, 4, 7, 8, 23, 24, 27, 28, 38, 39, 47 };
 
+/* AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH: a stat of the link or fd itself */
+#define STAT_REAL_FILE 0x1100ULL
+
 /* NSIO ioctls: _IO(0xb7, n) */
 #define NSIO_MASK 0xff00ULL
 #define NSIO_TYPE 0xb700ULL
@@ -47,6 +50,8 @@ const struct filter_entry filter_table[] = {
 	ALWAYS("unshare"), ALWAYS("setns"), ALWAYS("clone3"),
 	{ .name = "clone", .cond = COND_ANY_BIT, .arg = 0, .mask = CLONE_NEW_ANY | CLONE_MODEL_FLAGS },
 	ALWAYS("execve"), ALWAYS("execveat"),
+	/* the sentry registers the process before it goes (orphans inherit its namespaces) */
+	ALWAYS("exit_group"),
 
 	/* UTS */
 	ALWAYS("uname"), ALWAYS("sethostname"), ALWAYS("setdomainname"),
@@ -54,10 +59,29 @@ const struct filter_entry filter_table[] = {
 	/* filesystem view */
 	ALWAYS("chroot"), ALWAYS("pivot_root"), ALWAYS("mount"), ALWAYS("umount2"),
 	ALWAYS("readlink"), ALWAYS("readlinkat"), ALWAYS("openat2"),
-	ALWAYS("stat"), ALWAYS("lstat"), ALWAYS("newfstatat"), ALWAYS("statx"),
-	ALWAYS("statfs"),
-	{ .name = "open", .cond = COND_MASKED_EQ, .arg = 1, .mask = O_DIRECTORY, .value = 0 },
-	{ .name = "openat", .cond = COND_MASKED_EQ, .arg = 2, .mask = O_DIRECTORY, .value = 0 },
+	/* Stats that follow a final /proc/PID/ns/X link reach an emulated namespace.
+	 * The others (lstat, fstat, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH) see a real
+	 * file, whose owners only tasks in a nested user namespace must see
+	 * translated: by default those tasks carry the owner filter (owners.c) as
+	 * well; with --debuggable every form but fstat goes to the sentry. */
+	ALWAYS("stat"),
+	{ .name = "newfstatat", .variants = VARIANT_OWNER_TRACER, .cond = COND_MASKED_EQ, .arg = 3,
+	  .mask = STAT_REAL_FILE, .value = 0 },
+	{ .name = "newfstatat", .variants = VARIANT_OWNER_TRACER, .cond = COND_FD_IN_BAND, .arg = 0 },
+	{ .name = "statx", .variants = VARIANT_OWNER_TRACER, .cond = COND_MASKED_EQ, .arg = 2,
+	  .mask = STAT_REAL_FILE, .value = 0 },
+	{ .name = "statx", .variants = VARIANT_OWNER_TRACER, .cond = COND_FD_IN_BAND, .arg = 0 },
+	{ .name = "lstat", .variants = VARIANT_DEBUGGABLE, .cond = COND_ALWAYS },
+	{ .name = "newfstatat", .variants = VARIANT_DEBUGGABLE, .cond = COND_ALWAYS },
+	{ .name = "statx", .variants = VARIANT_DEBUGGABLE, .cond = COND_ALWAYS },
+	/* Every open but O_DIRECTORY ones (no emulated file is a directory) and
+	 * O_CREAT|O_EXCL ones (EEXIST for every existing file, emulated or not). */
+	{ .name = "open", .cond = COND_MASKED_EQ, .arg = 1, .mask = O_DIRECTORY | O_CREAT, .value = 0 },
+	{ .name = "open", .cond = COND_MASKED_EQ, .arg = 1,
+	  .mask = O_DIRECTORY | O_CREAT | O_EXCL, .value = O_CREAT },
+	{ .name = "openat", .cond = COND_MASKED_EQ, .arg = 2, .mask = O_DIRECTORY | O_CREAT, .value = 0 },
+	{ .name = "openat", .cond = COND_MASKED_EQ, .arg = 2,
+	  .mask = O_DIRECTORY | O_CREAT | O_EXCL, .value = O_CREAT },
 
 	/* namespace files and the emulated-file band */
 	{ .name = "ioctl", .cond = COND_MASKED_EQ, .arg = 1, .mask = NSIO_MASK, .value = NSIO_TYPE },
@@ -72,10 +96,17 @@ const struct filter_entry filter_table[] = {
 
 const size_t filter_table_len = sizeof filter_table / sizeof filter_table[0];
 
-size_t filter_table_names(const char **names, size_t max)
+int filter_entry_in(const struct filter_entry *e, enum filter_variant variant)
+{
+	return e->variants == 0 || (e->variants & variant) != 0;
+}
+
+size_t filter_table_names(enum filter_variant variant, const char **names, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < filter_table_len && n < max; i++) {
+		if (!filter_entry_in(&filter_table[i], variant))
+			continue;
 		int seen = 0;
 		for (size_t j = 0; j < n && !seen; j++)
 			seen = strcmp(names[j], filter_table[i].name) == 0;

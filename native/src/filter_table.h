@@ -16,8 +16,15 @@ enum filter_cond {
 	COND_FD_IN_BAND,    /* (u32)arg is in [band_base, band_base + band_size) */
 };
 
+/* Which base filter an entry belongs to (0: both). */
+enum filter_variant {
+	VARIANT_OWNER_TRACER = 1,   /* default: nested tasks carry the owner filter (owners.h) */
+	VARIANT_DEBUGGABLE = 2,     /* --debuggable: every stat form goes to the sentry */
+};
+
 struct filter_entry {
 	const char *name;        /* libseccomp / kernel name */
+	unsigned variants;       /* enum filter_variant bits; 0 for every variant */
 	enum filter_cond cond;
 	unsigned arg;            /* argument index for every cond but ALWAYS */
 	uint64_t mask;           /* COND_ANY_BIT, COND_MASKED_EQ */
@@ -31,6 +38,9 @@ extern const size_t filter_table_len;
 
 /* Distinct syscall names of the table in table order; returns how many were
  * written (at most max). */
-size_t filter_table_names(const char **names, size_t max);
+size_t filter_table_names(enum filter_variant variant, const char **names, size_t max);
+
+/* Whether entry e is part of the variant's filter. */
+int filter_entry_in(const struct filter_entry *e, enum filter_variant variant);
 
 #endif

@@ -55,7 +55,9 @@ int guardian_setup_signals(struct shim_ctx *ctx)
 }
 
 /* Collect every exited child (the shim is a subreaper, so orphans of the
- * workload end up here). Stops of traced threads are passed over. */
+ * workload end up here) and handle the stops of permanent tracees (owners.h).
+ * Stops of threads held by a rewrite are passed over: they stay stopped
+ * until ReleaseTask. */
 static void reap(struct shim_ctx *ctx)
 {
 	for (;;) {
@@ -64,6 +66,8 @@ static void reap(struct shim_ctx *ctx)
 		if (pid > 0) {
 			if (WIFEXITED(status) || WIFSIGNALED(status))
 				ctx_note_exit(ctx, pid, status);
+			else if (WIFSTOPPED(status) && !ctx_is_held(ctx, pid))
+				owners_on_stop(&ctx->owners, pid, status);
 			continue;
 		}
 		if (pid < 0 && errno == EINTR)

@@ -82,7 +82,7 @@ static long ms_left(const struct timespec *deadline)
  * blocked by the caller, so a change between waitpid and sigtimedwait leaves
  * SIGCHLD pending and is not missed. Returns 1 with *status, 0 on timeout,
  * -errno on error. */
-static int wait_one(pid_t pid, int *status, const struct timespec *deadline)
+int tracee_wait(pid_t pid, int *status, const struct timespec *deadline)
 {
 	sigset_t chld;
 	sigemptyset(&chld);
@@ -99,6 +99,17 @@ static int wait_one(pid_t pid, int *status, const struct timespec *deadline)
 		struct timespec ts = { .tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000L };
 		if (sigtimedwait(&chld, NULL, &ts) < 0 && errno != EAGAIN && errno != EINTR)
 			return -errno;
+	}
+}
+
+void tracee_deadline(struct timespec *deadline, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += ms / 1000;
+	deadline->tv_nsec += (ms % 1000) * 1000000L;
+	if (deadline->tv_nsec >= 1000000000L) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000L;
 	}
 }
 
@@ -141,10 +152,17 @@ static int restore_word(struct rw *rw)
 	return rc;
 }
 
-/* Detach tid, delivering sig (0 for none). ESRCH means it is gone. */
-static void detach(pid_t tid, int sig)
+/* Let tid run again, delivering sig (0 for none): detach it, or, for a
+ * permanent tracee (owners.h), resume it. A child of a permanent tracee that
+ * cannot be handed over in a known state is killed. ESRCH means it is gone. */
+static void let_go(const struct rw *rw, pid_t tid, int sig)
 {
-	ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig);
+	if (!rw->req->keep_traced)
+		ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig);
+	else if (tid == rw->req->tid)
+		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
+	else
+		kill(tid, SIGKILL);
 }
 
 /* Step 2: at the first stop, rewrite and resume. Returns 1 if resumed for the
@@ -161,14 +179,14 @@ static int first_stop(struct rw *rw, int status)
 	struct user_regs_struct regs;
 	if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0) {
 		int e = errno;
-		detach(tid, inject);
+		let_go(rw, tid, inject);
 		set_result(rw, REWRITE_CALL_FAILED, e, "PTRACE_GETREGS(%d): %s", tid, strerror(e));
 		return 0;
 	}
 	long long rax = (long long)regs.rax;
 	if ((long long)regs.orig_rax != req->syscall_nr || regs.rip != req->instruction_pointer ||
 	    !is_restart_code(rax)) {
-		detach(tid, inject);
+		let_go(rw, tid, inject);
 		set_result(rw, REWRITE_INTERRUPTED, 0,
 			   "first stop (status 0x%x) was not the restart: orig_rax=%lld rip=0x%llx rax=%lld",
 			   status, (long long)regs.orig_rax, (unsigned long long)regs.rip, rax);
@@ -183,7 +201,7 @@ static int first_stop(struct rw *rw, int status)
 			/* Let the call restart unchanged; it comes back as a new notification. */
 			regs.rax = (unsigned long long)-ERESTARTNOINTR;
 			ptrace(PTRACE_SETREGS, tid, NULL, &regs);
-			detach(tid, inject);
+			let_go(rw, tid, inject);
 			set_result(rw, REWRITE_CALL_FAILED, -rc, "clone_args at 0x%llx: %s",
 				   (unsigned long long)req->clone_args_addr, strerror(-rc));
 			return 0;
@@ -198,7 +216,7 @@ static int first_stop(struct rw *rw, int status)
 	    ptrace(PTRACE_SYSCALL, tid, NULL, (void *)(long)inject) < 0) {
 		int e = errno;
 		restore_word(rw);
-		detach(tid, inject);
+		let_go(rw, tid, inject);
 		set_result(rw, REWRITE_CALL_FAILED, e, "restarting %d: %s", tid, strerror(e));
 		return 0;
 	}
@@ -214,7 +232,7 @@ static void fork_event(struct rw *rw)
 		int e = errno;
 		set_result(rw, REWRITE_CALL_FAILED, e, "PTRACE_GETEVENTMSG(%d): %s", tid, strerror(e));
 		restore_word(rw);
-		detach(tid, 0);
+		let_go(rw, tid, 0);
 		return;
 	}
 	pid_t child = (pid_t)msg;
@@ -237,13 +255,13 @@ static void fork_event(struct rw *rw)
 			 "restoring the caller's clone flags failed: %s", strerror(-rc));
 	}
 	int status;
-	int w = wait_one(child, &status, &rw->deadline);
+	int w = tracee_wait(child, &status, &rw->deadline);
 	if (w <= 0) {
 		int e = w == 0 ? ETIMEDOUT : -w;
 		set_result(rw, REWRITE_CALL_FAILED, e, "waiting for child %d to stop: %s", child,
 			   strerror(e));
-		detach(child, 0);
-		detach(tid, 0);
+		let_go(rw, child, 0);
+		let_go(rw, tid, 0);
 		return;
 	}
 	if (!WIFSTOPPED(status))
@@ -263,7 +281,7 @@ static int syscall_exit(struct rw *rw, struct user_regs_struct *regs)
 		if (ptrace(PTRACE_SETREGS, tid, NULL, regs) < 0) {
 			int e = errno;
 			restore_word(rw);
-			detach(tid, 0);
+			let_go(rw, tid, 0);
 			set_result(rw, REWRITE_CALL_FAILED, e, "PTRACE_SETREGS(%d): %s", tid, strerror(e));
 			return 0;
 		}
@@ -278,7 +296,7 @@ static int syscall_exit(struct rw *rw, struct user_regs_struct *regs)
 		regs->rdi = rw->orig_rdi;
 		ptrace(PTRACE_SETREGS, tid, NULL, regs);
 	}
-	detach(tid, 0);
+	let_go(rw, tid, 0);
 	if (rax < 0 && rax >= -4095)
 		set_result(rw, REWRITE_CALL_FAILED, (int)-rax, "restarted call failed: %s",
 			   strerror((int)-rax));
@@ -295,7 +313,7 @@ static int follow(struct rw *rw)
 	pid_t tid = rw->req->tid;
 	for (;;) {
 		int status;
-		int w = wait_one(tid, &status, &rw->deadline);
+		int w = tracee_wait(tid, &status, &rw->deadline);
 		if (w < 0) {
 			set_result(rw, REWRITE_CALL_FAILED, -w, "waitpid(%d): %s", tid, strerror(-w));
 			return 0;
@@ -324,7 +342,7 @@ static int follow(struct rw *rw)
 			if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof info, &info) < 0) {
 				int e = errno;
 				restore_word(rw);
-				detach(tid, 0);
+				let_go(rw, tid, 0);
 				set_result(rw, REWRITE_CALL_FAILED, e, "PTRACE_GET_SYSCALL_INFO(%d): %s",
 					   tid, strerror(e));
 				return 0;
@@ -334,7 +352,7 @@ static int follow(struct rw *rw)
 				if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0) {
 					int e = errno;
 					restore_word(rw);
-					detach(tid, 0);
+					let_go(rw, tid, 0);
 					set_result(rw, REWRITE_CALL_FAILED, e, "PTRACE_GETREGS(%d): %s",
 						   tid, strerror(e));
 					return 0;
@@ -369,7 +387,7 @@ static void abandon(struct rw *rw)
 	clock_gettime(CLOCK_MONOTONIC, &grace);
 	grace.tv_sec += 1;
 	int status;
-	int w = wait_one(tid, &status, &grace);
+	int w = tracee_wait(tid, &status, &grace);
 	if (w == 1 && !WIFSTOPPED(status)) {
 		report_exit(rw, tid, status);
 		return;
@@ -384,7 +402,8 @@ static void abandon(struct rw *rw)
 			regs.rax = (unsigned long long)-ERESTARTNOINTR;
 			ptrace(PTRACE_SETREGS, tid, NULL, &regs);
 		}
-		if (ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)inject) == 0)
+		if (rw->req->keep_traced ? ptrace(PTRACE_CONT, tid, NULL, (void *)(long)inject) == 0
+					 : ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)inject) == 0)
 			return;
 	}
 	/* It cannot be let go in a known state: kill it rather than leave it
@@ -419,16 +438,10 @@ void rewrite_clone(const struct rewrite_env *env, const struct rewrite_request *
 		set_result(&rw, REWRITE_NOT_SEIZED, e, "sigprocmask(SIG_BLOCK, SIGCHLD): %s", strerror(e));
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &rw.deadline);
-	rw.deadline.tv_sec += env->timeout_ms / 1000;
-	rw.deadline.tv_nsec += (env->timeout_ms % 1000) * 1000000L;
-	if (rw.deadline.tv_nsec >= 1000000000L) {
-		rw.deadline.tv_sec++;
-		rw.deadline.tv_nsec -= 1000000000L;
-	}
+	tracee_deadline(&rw.deadline, env->timeout_ms);
 
-	/* Step 1. */
-	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)TRACE_OPTIONS) < 0) {
+	/* Step 1 (a permanent tracee is ours already). */
+	if (!req->keep_traced && ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)TRACE_OPTIONS) < 0) {
 		int e = errno;
 		set_result(&rw, REWRITE_NOT_SEIZED, e, "PTRACE_SEIZE(%d): %s", tid, strerror(e));
 		goto out;
@@ -453,7 +466,7 @@ void rewrite_clone(const struct rewrite_env *env, const struct rewrite_request *
 	}
 
 	int status;
-	int w = wait_one(tid, &status, &rw.deadline);
+	int w = tracee_wait(tid, &status, &rw.deadline);
 	if (w <= 0) {
 		int e = w == 0 ? ETIMEDOUT : -w;
 		set_result(&rw, REWRITE_CALL_FAILED, e, "waiting for %d to stop: %s", tid, strerror(e));

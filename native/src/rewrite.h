@@ -16,9 +16,11 @@
 #ifndef NSENTRY_REWRITE_H
 #define NSENTRY_REWRITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Values equal RewriteResult.Outcome in nsentry.proto. */
 enum rewrite_outcome {
@@ -35,6 +37,7 @@ struct rewrite_request {
 	uint64_t instruction_pointer;   /* seccomp_data.instruction_pointer */
 	uint64_t strip_flags;           /* removed from the clone flags */
 	uint64_t clone_args_addr;       /* clone3: address of struct clone_args */
+	bool keep_traced;               /* tid is a permanent tracee of the caller (owners.h) */
 };
 
 struct rewrite_result {
@@ -64,5 +67,14 @@ void rewrite_clone(const struct rewrite_env *env, const struct rewrite_request *
 /* Detach a held child, then its parent (either may be gone). Returns 0, or -1
  * with a reason in err. */
 int rewrite_release(pid_t tid, pid_t child_tid, char *err, size_t err_len);
+
+/* Wait until the deadline (CLOCK_MONOTONIC) for a state change of one tracee
+ * (or child), SIGCHLD being blocked by the caller. Returns 1 with *status, 0
+ * on timeout, -errno on error. */
+
+int tracee_wait(pid_t pid, int *status, const struct timespec *deadline);
+
+/* *deadline = now + ms. */
+void tracee_deadline(struct timespec *deadline, int ms);
 
 #endif

@@ -42,6 +42,7 @@ const char *wire_sentry_body_name(const SentryMessage *m)
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_REWRITE_CLONE: return "RewriteClone";
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_RELEASE: return "ReleaseTask";
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_KILL_TREE: return "KillTree";
+	case NSENTRY__V1__SENTRY_MESSAGE__BODY_OWNER_VIEWS: return "OwnerViews";
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY__NOT_SET: break;
 	default: break;
 	}
@@ -57,6 +58,7 @@ static int sentry_body_present(const SentryMessage *m)
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_REWRITE_CLONE: return m->rewrite_clone != NULL;
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_RELEASE: return m->release != NULL;
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_KILL_TREE: return m->kill_tree != NULL;
+	case NSENTRY__V1__SENTRY_MESSAGE__BODY_OWNER_VIEWS: return m->owner_views != NULL;
 	default: return 0;
 	}
 }

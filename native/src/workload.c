@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,7 +21,7 @@ static int exec_failure_code(int err)
 }
 
 static void workload_child(struct shim_ctx *ctx, pid_t shim, int sock, char *const argv[],
-			   const struct sock_fprog *prog)
+			   const struct sock_fprog *prog, bool traced)
 {
 	/* The sentry's sockets are close-on-exec; drop them now as well, since
 	 * the exec below waits for the sentry. */
@@ -48,6 +49,18 @@ static void workload_child(struct shim_ctx *ctx, pid_t shim, int sock, char *con
 		_exit(125);
 	}
 	close(listener);
+	if (traced) {
+		/* Started in a nested user namespace (--root): the owner filter from
+		 * the first instruction, and the shim as tracer before any of its
+		 * calls can stop (owners.h). */
+		if (owners_install_self(&ctx->owners, err, sizeof err) < 0) {
+			log_msg("%s", err);
+			_exit(125);
+		}
+		char go;
+		if (read(sock, &go, 1) != 1)
+			_exit(125); /* the shim could not attach: it says why */
+	}
 	close(sock);
 
 	/* Intercepted: returns only once the sentry has answered. */
@@ -58,7 +71,7 @@ static void workload_child(struct shim_ctx *ctx, pid_t shim, int sock, char *con
 }
 
 int workload_spawn(struct shim_ctx *ctx, char *const argv[], const struct sock_fprog *prog,
-		   char *err, size_t err_len)
+		   bool traced, uint64_t view_id, char *err, size_t err_len)
 {
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -75,15 +88,34 @@ int workload_spawn(struct shim_ctx *ctx, char *const argv[], const struct sock_f
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		workload_child(ctx, shim, sp[1], argv, prog);
+		workload_child(ctx, shim, sp[1], argv, prog, traced);
 	}
 	close(sp[1]);
 	ctx->workload_pid = pid;
 	int fd = fdpass_recv(sp[0]);
+	if (fd >= 0 && traced) {
+		if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)OWNERS_TRACE_OPTIONS) < 0 ||
+		    owners_track(&ctx->owners, pid, view_id, TRACEE_RUNNING) < 0 ||
+		    write(sp[0], "g", 1) != 1) {
+			snprintf(err, err_len, "tracing the workload for owner translation: %s",
+				 strerror(errno));
+			close(fd);
+			fd = -ECANCELED;
+		}
+	}
 	close(sp[0]);
 	if (fd >= 0) {
 		ctx->listener_fd = fd;
 		return 0;
+	}
+	if (fd == -ECANCELED) {
+		kill(pid, SIGKILL);
+		int status;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		ctx->workload_reaped = true;
+		ctx->workload_status = status;
+		return -1;
 	}
 	/* The child failed before handing over the listener; it said why. */
 	snprintf(err, err_len, "the workload's filter could not be installed (%s)",

@@ -430,7 +430,7 @@ int main(void)
 	struct fd_band band;
 	char err[256];
 	struct sock_fprog prog;
-	if (fd_band_compute(&band, err, sizeof err) < 0 || filter_build(&band, &prog, err, sizeof err) < 0) {
+	if (fd_band_compute(&band, err, sizeof err) < 0 || filter_build(&band, VARIANT_DEBUGGABLE, &prog, err, sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}

@@ -55,6 +55,9 @@ public final class Dispatch {
                 .add(Sysno.CLONE3, FULL, ns::clone3, "calls without namespace flags continue natively")
                 .add(Sysno.SETNS, FULL, ns::setns)
                 // exec: fs/exec.c + security/commoncap.c (applied at the next notification)
+                .add(Sysno.EXIT_GROUP, OBSERVED, c -> Verdict.cont(), "seen so that a process whose other "
+                        + "calls the sentry never saw (they ran natively or through the owner tracer) is known "
+                        + "before it exits: its orphans inherit its namespaces (TaskTable.adoptOrphans)")
                 .add(Sysno.EXECVE, OBSERVED, k.execs()::execve)
                 .add(Sysno.EXECVEAT, OBSERVED, k.execs()::execveat)
                 // UTS: kernel/sys.c

@@ -9,6 +9,7 @@ import nsentry.nsfs.NsType;
 import nsentry.nsfs.SetnsRules;
 import nsentry.nsfs.TaskState;
 import nsentry.nsfs.UnshareRules;
+import nsentry.nsfs.UserNamespace;
 import nsentry.sentry.dispatch.Call;
 import nsentry.sentry.dispatch.TaskGone;
 import nsentry.sentry.dispatch.Verdict;
@@ -48,7 +49,7 @@ public final class NamespaceCalls {
             // Only FS/FILES/SYSVSEM (and the thread checks): the kernel unshares them for real.
             return new Verdict.Continue("no namespace flags: the kernel unshares the rest");
         }
-        return Verdict.value(0);
+        return enteredUserNs(c, before, after);
     }
 
     /** clone(flags, stack, parent_tid, child_tid, tls) with namespace flags — copy_process. */
@@ -141,7 +142,16 @@ public final class NamespaceCalls {
             unshareFs(t);
         }
         kernel.updateState(t, after);
-        return Verdict.value(0);
+        return enteredUserNs(c, before, after);
+    }
+
+    /** Success (0); a task now in another nested user namespace gets its stat owners translated. */
+    private Verdict enteredUserNs(Call c, TaskState before, TaskState after) {
+        UserNamespace ns = after.cred().userNs();
+        if (ns == before.cred().userNs() || ns.isInitial()) {
+            return Verdict.value(0);
+        }
+        return kernel.ownerViews().entered(c, ns, 0);
     }
 
     /** The sandbox task {@code pid}, registering it if the sentry has not seen it yet; null if foreign. */

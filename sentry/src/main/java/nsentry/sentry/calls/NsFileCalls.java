@@ -159,8 +159,7 @@ public final class NsFileCalls {
                 continue;
             }
             try {
-                Verdict v = writeProcFile(c, pf.file(), base, len);
-                long n = ((Verdict.Value) v).value();
+                long n = writeProcFile(c, pf.file(), base, len);
                 total += n;
                 if (n < len) {
                     break;
@@ -172,7 +171,7 @@ public final class NsFileCalls {
                 throw e;
             }
         }
-        return Verdict.value(total);
+        return wrote(c, pf.file(), total);
     }
 
     /** write(fd, buf, count): the uid_map/gid_map/setgroups/sysctl write paths. */
@@ -200,11 +199,19 @@ public final class NsFileCalls {
         if (c.tracing()) {
             c.describe(fd + "<" + file.name() + ">, \"" + printable(c, buf, count) + "\", " + count);
         }
-        return writeProcFile(c, file, buf, count);
+        return wrote(c, file, writeProcFile(c, file, buf, count));
     }
 
     /** One write of {@code count} bytes at {@code buf} to an emulated file, at its current position. */
-    private Verdict writeProcFile(Call c, ProcFileCalls.OpenProcFile file, long buf, long count)
+    /** The answer to a write of {@code n} bytes: a written id map reaches the shim's owner views first. */
+    private Verdict wrote(Call c, ProcFileCalls.OpenProcFile file, long n) {
+        if (n > 0 && (file.kind() == ProcPath.Kind.UID_MAP || file.kind() == ProcPath.Kind.GID_MAP)) {
+            return kernel.ownerViews().mapWritten(c, file.target(), n);
+        }
+        return Verdict.value(n);
+    }
+
+    private long writeProcFile(Call c, ProcFileCalls.OpenProcFile file, long buf, long count)
             throws SyscallException, TaskGone {
         long pos = kernel.linux().lseek(file.backingFd(), 0, SEEK_CUR);
         Credentials writer = c.task().state().cred();
@@ -224,7 +231,7 @@ public final class NsFileCalls {
             default -> throw new SyscallException(Errno.EINVAL, "nsentry", "unexpected file " + file.name());
         };
         kernel.linux().lseek(file.backingFd(), written, SEEK_CUR);
-        return Verdict.value(written);
+        return written;
     }
 
     /** access_ok(): the range lies in user space (TASK_SIZE_MAX), mapped or not. */

@@ -560,6 +560,9 @@ public final class ProcFileCalls {
                         + " cannot be written through a dup'ed fd");
             };
             p.written += count;
+            if (f.kind() == ProcPath.Kind.UID_MAP || f.kind() == ProcPath.Kind.GID_MAP) {
+                kernel.ownerViews().mapWritten(f.target());
+            }
             note("write(" + f.name() + " through a dup'ed fd, \"" + printable(data) + "\") = " + count);
         } catch (SyscallException e) {
             p.written += n;

@@ -53,6 +53,11 @@ final class RunCommand implements Callable<Integer> {
             + "refused it (to stderr, or to the --trace FILE).")
     boolean explainErrors;
 
+    @Option(names = "--debuggable", description = "Let gdb and strace trace every task, also in nested user "
+            + "namespaces (by default nsentry is their tracer: it translates the owners their lstat/fstat calls "
+            + "return). Every stat then goes through the sentry, which makes stat-heavy work slower.")
+    boolean debuggable;
+
     @Option(names = "--max-tasks", defaultValue = "32768", description = "Most threads the sandbox tracks (default ${DEFAULT-VALUE}).")
     int maxTasks;
 
@@ -75,7 +80,7 @@ final class RunCommand implements Callable<Integer> {
         Linux linux = ready.linux();
         try (EventLoop loop = ready.loop()) {
             Sandbox sandbox = new Sandbox(linux, loop,
-                    new SandboxOptions(List.copyOf(command), root, tracer, maxTasks),
+                    new SandboxOptions(List.copyOf(command), root, tracer, maxTasks, debuggable),
                     Integer.parseInt(fdChannel), System.err);
             return sandbox.run(Integer.parseInt(control));
         }

@@ -53,9 +53,23 @@ final class InitialState {
         }
         UserNamespace ns = inNs.userNs();
         ns.denySetgroups();
-        ns.installUidMap(IdMap.of(List.of(new IdExtent(0, real.euid().value() & 0xffffffffL, 1))));
-        ns.installGidMap(IdMap.of(List.of(new IdExtent(0, real.egid().value() & 0xffffffffL, 1))));
+        ns.installUidMap(rootMap(real.euid().value()));
+        ns.installGidMap(rootMap(real.egid().value()));
         return new TaskState(inNs, registry.initialNsSet(), registry.initialPidNs());
+    }
+
+    /** "0 ID 1": the --root namespace's map for the invoking user's euid or egid. */
+    private static IdMap rootMap(int id) {
+        return IdMap.of(List.of(new IdExtent(0, id & 0xffffffffL, 1)));
+    }
+
+    /**
+     * The --root namespace's {uid map, gid map}, known before the model exists (the shim
+     * launches the workload with its owner view: {@link OwnerViews}).
+     */
+    static IdMap[] rootMaps() {
+        String status = Kernel.readProc("/proc/self/status");
+        return new IdMap[] {rootMap((int) ids(field(status, "Uid"))[1]), rootMap((int) ids(field(status, "Gid"))[1])};
     }
 
     /** The invoking user's real credentials in the initial user namespace. */

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.LongSupplier;
 
+import nsentry.nsfs.IdMap;
 import nsentry.nsfs.Credentials;
 import nsentry.nsfs.Namespace;
 import nsentry.nsfs.NamespaceRegistry;
@@ -43,6 +44,7 @@ public final class Kernel implements TaskTable.StateListener {
     private final TaskTable tasks;
     private final FdBand band;
     private final Rewrites rewrites;
+    private final OwnerViews ownerViews;
     private final Execs execs;
     private final boolean realRoot;
     private nsentry.sentry.calls.ProcFileCalls procFiles;
@@ -66,6 +68,11 @@ public final class Kernel implements TaskTable.StateListener {
         this.tasks = new TaskTable(linux, loop, initial, this, options.maxTasks());
         this.rewrites = new Rewrites(this);
         this.execs = new Execs(this);
+        this.ownerViews = new OwnerViews(this, !options.debuggable());
+        if (options.emulatedRoot() && !options.debuggable()) {
+            IdMap[] launched = InitialState.rootMaps();
+            ownerViews.launchedIn(initial.cred().userNs(), launched[0], launched[1]);
+        }
     }
 
     public Linux linux() {
@@ -102,6 +109,10 @@ public final class Kernel implements TaskTable.StateListener {
 
     public FdBand band() {
         return band;
+    }
+
+    public OwnerViews ownerViews() {
+        return ownerViews;
     }
 
     public Rewrites rewrites() {

@@ -68,7 +68,8 @@ public final class Rewrites {
                     }
                     kernel.shim().send(SentryMessage.newBuilder().setRelease(ReleaseTask.newBuilder()
                             .setNotificationId(r.getNotificationId()).setTid(r.getTid())
-                            .setChildTid(r.getChildTid())).build());
+                            .setChildTid(r.getChildTid())
+                            .setChildViewId(kernel.ownerViews().forChild(p.child().cred().userNs()))).build());
                     note(r.getTid(), call + " = " + r.getChildTid() + " (rewritten; child registered"
                             + (child == null ? " FAILED: too many tasks" : "") + ")");
                 }

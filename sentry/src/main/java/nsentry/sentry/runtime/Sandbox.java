@@ -7,6 +7,7 @@ import nsentry.abi.Errno;
 import nsentry.abi.Signals;
 import nsentry.abi.Sysno;
 import nsentry.abi.SyscallException;
+import nsentry.nsfs.IdMap;
 import nsentry.proto.KillTree;
 import nsentry.proto.LaunchConfig;
 import nsentry.proto.SentryMessage;
@@ -95,8 +96,14 @@ public final class Sandbox implements ControlChannel.Listener {
                     return;
                 }
                 shimHelloSeen = true;
-                shim.send(SentryMessage.newBuilder().setLaunch(LaunchConfig.newBuilder()
-                        .addAllArgv(options.command()).setEmulatedRoot(options.emulatedRoot())).build());
+                LaunchConfig.Builder launch = LaunchConfig.newBuilder()
+                        .addAllArgv(options.command()).setEmulatedRoot(options.emulatedRoot())
+                        .setDebuggable(options.debuggable());
+                if (options.emulatedRoot() && !options.debuggable()) {
+                    IdMap[] maps = InitialState.rootMaps();
+                    launch.setInitialView(OwnerViews.view(OwnerViews.ROOT_VIEW_ID, maps[0], maps[1]));
+                }
+                shim.send(SentryMessage.newBuilder().setLaunch(launch).build());
             }
             case WORKLOAD_STARTED -> workloadStarted(m.getWorkloadStarted());
             case WORKLOAD_EXITED -> workloadExited(m.getWorkloadExited());

@@ -9,5 +9,6 @@ public record SandboxOptions(
         List<String> command,
         boolean emulatedRoot,
         Tracer tracer,
-        int maxTasks) {
+        int maxTasks,
+        boolean debuggable) {
 }

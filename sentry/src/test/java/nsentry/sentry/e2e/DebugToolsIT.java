@@ -68,7 +68,7 @@ class DebugToolsIT {
     @ValueSource(booleans = {false, true})
     void straceFollowsTheWorkloadFromTheStart(boolean asUser) throws Exception {
         // strace writes to stderr: the test user may not reopen the test's stdout pipe (/dev/stdout).
-        Result r = run(asUser, "--", "strace", "-f", "-qq", "-e", "trace=unshare,execve,exit_group",
+        Result r = run(asUser, "--debuggable", "--", "strace", "-f", "-qq", "-e", "trace=unshare,execve,exit_group",
                 "sh", "-c", "unshare --user --map-root-user id -u");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.stderr().lines().anyMatch(l -> l.matches(".*unshare\\(CLONE_NEWUSER\\) += 0")), r.toString());
@@ -82,7 +82,7 @@ class DebugToolsIT {
     void gdbRunsAProgramAndShowsItsBacktrace(boolean asUser) throws Exception {
         Path crash = Nsentry.compileCSource("crash-g", CRASH_C, "-g", "-O0");
         // gdb itself in an emulated user namespace: its fork, personality and ptrace are native.
-        Result r = run(asUser, "--", "unshare", "--user", "--map-root-user", "gdb", "-q", "-batch", "-nx",
+        Result r = run(asUser, "--debuggable", "--", "unshare", "--user", "--map-root-user", "gdb", "-q", "-batch", "-nx",
                 "-ex", "run", "-ex", "bt", "--args", crash.toString());
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.stdout().contains("Program received signal SIGSEGV"), r.toString());
@@ -94,7 +94,7 @@ class DebugToolsIT {
     @ValueSource(booleans = {false, true})
     void gdbAndStraceAttachToASandboxedProcess(boolean asUser) throws Exception {
         // The target lives in an emulated user namespace; the tracers attach from the initial one.
-        Result r = run(asUser, "--", "sh", "-c", String.join("; ",
+        Result r = run(asUser, "--debuggable", "--", "sh", "-c", String.join("; ",
                 "unshare --user --map-root-user sleep 60 & p=$!",
                 "until [ \"$(cat /proc/$p/comm)\" = sleep ]; do sleep 0.05; done",
                 "gdb -q -batch -nx -p $p -ex 'info inferiors' -ex detach 2>&1 | grep -E 'process|detached'",
@@ -104,6 +104,24 @@ class DebugToolsIT {
         assertTrue(r.stdout().contains("/usr/bin/sleep"), "gdb attached: " + r);
         assertTrue(r.stdout().contains("detached]"), "gdb detached: " + r);
         assertTrue(r.stdout().contains("+++ killed by SIGTERM +++"), "strace attached and saw the end: " + r);
+    }
+
+    @ParameterizedTest(name = "as user: {0}")
+    @ValueSource(booleans = {false, true})
+    void withoutDebuggableTheShimTracesNestedTasksAndSaysSo(boolean asUser) throws Exception {
+        // Default mode: the shim is the tracer of tasks in nested user namespaces (owner
+        // translation), so another tracer is refused; a task traced before it enters one
+        // runs on untranslated, and the shim says how to get both.
+        Result r = run(asUser, "--", "sh", "-c", String.join("; ",
+                "unshare --user --map-root-user sleep 60 & p=$!",
+                "until [ \"$(cat /proc/$p/comm)\" = sleep ]; do sleep 0.05; done",
+                "strace -p $p 2>&1 | head -1",
+                "kill $p",
+                "strace -f -qq -o /dev/null unshare --user --map-root-user ls -dn / | cut -d' ' -f3"));
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.stdout().contains("Operation not permitted"), "strace refused: " + r);
+        assertTrue(r.stdout().endsWith("0\n"), "stat under strace, untranslated root owner: " + r);
+        assertTrue(r.stderr().contains("--debuggable"), "the shim says how to trace them: " + r);
     }
 
     @ParameterizedTest(name = "as user: {0}")
