@@ -74,6 +74,7 @@ int owners_build_filter(struct owners *o, char *err, size_t err_len)
 	int rc = -1;
 	/* The base filter already kills other ABIs; no_new_privs is set. */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW) < 0 ||
+	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0 ||
 	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) {
 		snprintf(err, err_len, "seccomp_attr_set: failed");
 		goto out;
