@@ -1,5 +1,7 @@
 package nsentry.sentry.cli;
 
+import java.util.Arrays;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,20 +18,38 @@ public final class Main implements Runnable {
     private CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        // `run` needs the native bindings and the event loop; both take a few hundred ms to
-        // set up (jnr-ffi generates classes, Netty loads its transport). Start them on other
-        // threads while picocli parses the command line: the workload waits on the sentry.
         if (args.length > 0 && args[0].equals("run")) {
-            // The hot path: build only the `run` command (introspecting every subcommand
-            // costs start-up time the workload would wait for).
-            CommandLine run = new CommandLine(new RunCommand(Startup.begin()));
-            run.setCommandName("nsentry run").setCaseInsensitiveEnumValuesAllowed(true);
-            System.exit(run.execute(java.util.Arrays.copyOfRange(args, 1, args.length)));
+            System.exit(runCommand(Arrays.copyOfRange(args, 1, args.length)));
         }
         int code = new CommandLine(new Main(), new Factory(null))
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .execute(args);
         System.exit(code);
+    }
+
+    /**
+     * `run`, the path the workload waits on. The event loop starts on another thread at
+     * once; the usual command lines are parsed without picocli ({@link RunArgs}); only the
+     * `run` command is built for the others (introspecting every subcommand costs time).
+     */
+    private static int runCommand(String[] args) {
+        Startup startup = Startup.begin();
+        RunCommand usual = RunArgs.parse(args, startup);
+        if (usual == null) {
+            return runCommandLine(new RunCommand(startup)).execute(args);
+        }
+        try {
+            return usual.call();
+        } catch (Exception e) {
+            e.printStackTrace(); // what picocli's execute() does with an exception of call()
+            return CommandLine.ExitCode.SOFTWARE;
+        }
+    }
+
+    /** picocli's `nsentry run`. Arguments are taken literally: no @file expansion of CMD's arguments. */
+    static CommandLine runCommandLine(RunCommand run) {
+        return new CommandLine(run).setCommandName("nsentry run").setCaseInsensitiveEnumValuesAllowed(true)
+                .setExpandAtFiles(false);
     }
 
     @Override

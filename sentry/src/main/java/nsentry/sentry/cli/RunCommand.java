@@ -45,16 +45,18 @@ final class RunCommand implements Callable<Integer> {
             description = "Print one line per intercepted syscall to stderr, or to FILE.")
     String trace;
 
-    @Option(names = "--trace-format", defaultValue = "text", paramLabel = "FORMAT",
+    // Defaults are the fields' initial values (picocli's help reads them too), so that
+    // RunArgs, which fills the fields without picocli, starts from the same ones.
+    @Option(names = "--trace-format", paramLabel = "FORMAT",
             description = "text (default) or json (one TraceEvent per line; schema in proto/nsentry.proto).")
-    Tracer.Format traceFormat;
+    Tracer.Format traceFormat = Tracer.Format.TEXT;
 
     @Option(names = "--explain-errors", description = "Print only refused calls, each with the Linux rule that "
             + "refused it (to stderr, or to the --trace FILE).")
     boolean explainErrors;
 
-    @Option(names = "--max-tasks", defaultValue = "32768", description = "Most threads the sandbox tracks (default ${DEFAULT-VALUE}).")
-    int maxTasks;
+    @Option(names = "--max-tasks", description = "Most threads the sandbox tracks (default ${DEFAULT-VALUE}).")
+    int maxTasks = 32768;
 
     @Option(names = "--nsentry-home", hidden = true)
     String home;
