@@ -64,6 +64,31 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments (after --).")
     List<String> command = new ArrayList<>();
 
+    /**
+     * `nsentry run ARGS`, the path the workload waits on: the event loop starts on another
+     * thread at once; the usual command lines are parsed without picocli ({@link RunArgs});
+     * picocli builds only this command for the others. Returns the exit status.
+     */
+    static int execute(String[] args) {
+        Startup startup = Startup.begin();
+        RunCommand usual = RunArgs.parse(args, startup);
+        if (usual == null) {
+            return commandLine(new RunCommand(startup)).execute(args);
+        }
+        try {
+            return usual.call();
+        } catch (Exception e) {
+            e.printStackTrace(); // what picocli's execute() does with an exception of call()
+            return CommandLine.ExitCode.SOFTWARE;
+        }
+    }
+
+    /** picocli's `nsentry run`. Arguments are taken literally: no @file expansion of CMD's arguments. */
+    static CommandLine commandLine(RunCommand run) {
+        return new CommandLine(run).setCommandName("nsentry run").setCaseInsensitiveEnumValuesAllowed(true)
+                .setExpandAtFiles(false);
+    }
+
     @Override
     public Integer call() throws Exception {
         String control = System.getenv("NSENTRY_CONTROL_FD");

@@ -20,7 +20,7 @@ class RunArgsTest {
 
     private static RunCommand picocli(String... args) {
         RunCommand run = new RunCommand();
-        Main.runCommandLine(run).parseArgs(args);
+        RunCommand.commandLine(run).parseArgs(args);
         return run;
     }
 
@@ -75,7 +75,7 @@ class RunArgsTest {
         assertNotNull(fast);
         assertEquals(32768, fast.maxTasks);
         StringWriter help = new StringWriter();
-        Main.runCommandLine(new RunCommand()).usage(new PrintWriter(help));
+        RunCommand.commandLine(new RunCommand()).usage(new PrintWriter(help));
         assertTrue(help.toString().contains("(default 32768)"), help.toString());
     }
 
