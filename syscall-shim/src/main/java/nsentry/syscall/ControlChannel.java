@@ -50,11 +50,6 @@ public final class ControlChannel implements AutoCloseable {
         this.listener = listener;
     }
 
-    /** {@link #open(EventLoop, Linux, int, Listener)} with a freshly loaded {@link Linux}. */
-    public static ControlChannel open(EventLoop loop, int socketFd, Listener listener) {
-        return open(loop, Linux.load(), socketFd, listener);
-    }
-
     /**
      * Wraps the connected unix stream socket {@code socketFd} (which the channel now
      * owns: it sets O_NONBLOCK and closes it at the end) and starts reading.

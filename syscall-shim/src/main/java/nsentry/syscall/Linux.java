@@ -1,5 +1,6 @@
 package nsentry.syscall;
 
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
@@ -8,19 +9,16 @@ import com.kenai.jffi.CallingConvention;
 import com.kenai.jffi.Invoker;
 import com.kenai.jffi.LastError;
 import com.kenai.jffi.Library;
+import com.kenai.jffi.MemoryIO;
 import com.kenai.jffi.Type;
 
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Memory;
-import jnr.ffi.Runtime;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
 import nsentry.abi.Errno;
 import nsentry.abi.Sysno;
 
 /**
  * The one place in nsentry that calls native code: the syscalls the JDK lacks, through
- * jnr-ffi. Every failure throws {@link LinuxException} with the errno and the call.
+ * jffi (libffi calls of libc functions looked up by name). Every failure throws
+ * {@link LinuxException} with the errno and the call.
  * Thread-safe (each call uses its own memory; errno is per thread).
  *
  * <p>Hot-path callers ({@link SeccompListener}, {@link WorkloadMemory}) use the
@@ -71,63 +69,8 @@ public final class Linux {
     private static final int CMSG_SPACE_ONE_FD = 24;
     private static final int CMSG_DATA = 16;
 
-    /**
-     * The libc functions and syscalls nsentry calls. Public only because jnr-ffi
-     * generates its implementation in another class loader; use {@link Linux}.
-     * Pointers are passed as {@code long} addresses of {@link NativeBuffer}s, so calls
-     * are primitive-only and allocation-free.
-     */
-    public interface LibC {
-        /** syscall(2) for calls glibc may lack (pidfd_*, tgkill, fstat). Variadic in C. */
-        long syscall(long number, long a0, long a1, long a2, long a3);
-
-        /** ioctl(2) with a pointer or integer third argument. Variadic in C. */
-        int ioctl(int fd, long request, long arg);
-
-        int poll(long fds, long nfds, int timeoutMillis);
-
-        long read(int fd, @Out byte[] buf, long count);
-
-        long write(int fd, @In byte[] buf, long count);
-
-        long lseek(int fd, long offset, int whence);
-
-        int close(int fd);
-
-        int dup(int fd);
-
-        int fchmod(int fd, int mode);
-
-        /** fcntl(2) with an int argument. Variadic in C. */
-        int fcntl(int fd, int cmd, long arg);
-
-        int memfd_create(String name, int flags);
-
-        long recvmsg(int fd, long msghdr, int flags);
-
-        long sendmsg(int fd, long msghdr, int flags);
-
-        int socketpair(int domain, int type, int protocol, @Out int[] sv);
-
-        long readlink(String path, @Out byte[] buf, long size);
-
-        int open(String path, int flags, int mode);
-
-        int pipe2(@Out int[] fds, int flags);
-
-        int fstatat(int dirfd, String path, @Out byte[] buf, int flags);
-
-        int statx(int dirfd, String path, int flags, int mask, @Out byte[] buf);
-
-        int kill(int pid, int sig);
-
-        int getpid();
-    }
-
     private final LibC libc;
-    private final Runtime runtime;
-    // Six-argument calls go through jffi directly: jnr-ffi 2.3.7's x86-64 asm stubs pass
-    // garbage as the sixth argument (process_vm_readv then fails with EINVAL: flags != 0).
+    // The six-argument hot calls (process_vm_readv/writev) are invoked here directly.
     private final Invoker invoker = Invoker.getInstance();
     private final CallContext sixArgs = CallContext.getCallContext(Type.SINT64,
             new Type[] {Type.SINT32, Type.POINTER, Type.UINT64, Type.POINTER, Type.UINT64, Type.UINT64},
@@ -135,12 +78,287 @@ public final class Linux {
     private final long processVmReadv;
     private final long processVmWritev;
 
-    private Linux(LibC libc) {
-        this.libc = libc;
-        this.runtime = Runtime.getRuntime(libc);
-        Library c = Library.getDefault();
+    private Linux(Library c) {
+        this.libc = new LibC(c);
         this.processVmReadv = symbol(c, "process_vm_readv");
         this.processVmWritev = symbol(c, "process_vm_writev");
+    }
+
+    /**
+     * Binds libc: looks up each function and prepares its call description (well under a
+     * millisecond; no code is generated). Create one per sentry and pass it around.
+     */
+    public static Linux load() {
+        return new Linux(Library.getDefault());
+    }
+
+    /** The errno of this thread's last call through {@link LibC}. */
+    private static int errno() {
+        return LastError.getInstance().get();
+    }
+
+    /**
+     * The libc functions and syscalls nsentry calls, as jffi calls: one call description
+     * per C signature, errno saved after each call (read it with {@link #errno()}).
+     * Pointers are {@code long} addresses of {@link NativeBuffer}s, so the hot calls are
+     * primitive-only and allocation-free; arrays and strings are copied through native
+     * memory freed before the call returns. Variadic C functions (syscall, ioctl, fcntl,
+     * open) are called with their fixed x86-64 argument registers, as glibc expects.
+     */
+    private static final class LibC {
+        private static final Type INT = Type.SINT32;
+        private static final Type LONG = Type.SINT64;
+        private static final Type PTR = Type.POINTER;
+
+        private final Invoker invoker = Invoker.getInstance();
+        private final MemoryIO memory = MemoryIO.getInstance();
+        // Strings are encoded as jnr-ffi encoded them: the platform charset, NUL-terminated.
+        private final Charset charset = Charset.defaultCharset();
+
+        private final CallContext lRetLLLLL = context(LONG, LONG, LONG, LONG, LONG, LONG);
+        private final CallContext iRetILL = context(INT, INT, LONG, LONG);
+        private final CallContext iRetPLI = context(INT, PTR, LONG, INT);
+        private final CallContext lRetIPL = context(LONG, INT, PTR, LONG);
+        private final CallContext lRetILI = context(LONG, INT, LONG, INT);
+        private final CallContext lRetIPI = context(LONG, INT, PTR, INT);
+        private final CallContext iRetI = context(INT, INT);
+        private final CallContext iRetII = context(INT, INT, INT);
+        private final CallContext iRetIII = context(INT, INT, INT, INT);
+        private final CallContext iRetPI = context(INT, PTR, INT);
+        private final CallContext iRetPII = context(INT, PTR, INT, INT);
+        private final CallContext iRetIIIP = context(INT, INT, INT, INT, PTR);
+        private final CallContext lRetPPL = context(LONG, PTR, PTR, LONG);
+        private final CallContext iRetIPPI = context(INT, INT, PTR, PTR, INT);
+        private final CallContext iRetIPIIP = context(INT, INT, PTR, INT, INT, PTR);
+        private final CallContext iRetV = context(INT);
+
+        private final long syscall;
+        private final long ioctl;
+        private final long poll;
+        private final long read;
+        private final long write;
+        private final long lseek;
+        private final long close;
+        private final long dup;
+        private final long fchmod;
+        private final long fcntl;
+        private final long memfdCreate;
+        private final long recvmsg;
+        private final long sendmsg;
+        private final long socketpair;
+        private final long readlink;
+        private final long open;
+        private final long pipe2;
+        private final long fstatat;
+        private final long statx;
+        private final long kill;
+        private final long getpid;
+
+        LibC(Library c) {
+            syscall = symbol(c, "syscall");
+            ioctl = symbol(c, "ioctl");
+            poll = symbol(c, "poll");
+            read = symbol(c, "read");
+            write = symbol(c, "write");
+            lseek = symbol(c, "lseek");
+            close = symbol(c, "close");
+            dup = symbol(c, "dup");
+            fchmod = symbol(c, "fchmod");
+            fcntl = symbol(c, "fcntl");
+            memfdCreate = symbol(c, "memfd_create");
+            recvmsg = symbol(c, "recvmsg");
+            sendmsg = symbol(c, "sendmsg");
+            socketpair = symbol(c, "socketpair");
+            readlink = symbol(c, "readlink");
+            open = symbol(c, "open");
+            pipe2 = symbol(c, "pipe2");
+            fstatat = symbol(c, "fstatat");
+            statx = symbol(c, "statx");
+            kill = symbol(c, "kill");
+            getpid = symbol(c, "getpid");
+        }
+
+        private static CallContext context(Type result, Type... params) {
+            return CallContext.getCallContext(result, params, CallingConvention.DEFAULT, true);
+        }
+
+        /** syscall(2) for calls glibc may lack (pidfd_*, tgkill, fstat). */
+        long syscall(long number, long a0, long a1, long a2, long a3) {
+            return invoker.invokeN5(lRetLLLLL, syscall, number, a0, a1, a2, a3);
+        }
+
+        /** ioctl(2) with a pointer or integer third argument. */
+        int ioctl(int fd, long request, long arg) {
+            return (int) invoker.invokeN3(iRetILL, ioctl, fd, request, arg);
+        }
+
+        int poll(long fds, long nfds, int timeoutMillis) {
+            return (int) invoker.invokeN3(iRetPLI, poll, fds, nfds, timeoutMillis);
+        }
+
+        long read(int fd, byte[] buf, long count) {
+            long p = malloc(count, false);
+            try {
+                long r = invoker.invokeN3(lRetIPL, read, fd, p, count);
+                if (r > 0) {
+                    memory.getByteArray(p, buf, 0, (int) r);
+                }
+                return r;
+            } finally {
+                memory.freeMemory(p);
+            }
+        }
+
+        long write(int fd, byte[] buf, long count) {
+            long p = copyIn(buf, (int) count);
+            try {
+                return invoker.invokeN3(lRetIPL, write, fd, p, count);
+            } finally {
+                memory.freeMemory(p);
+            }
+        }
+
+        long lseek(int fd, long offset, int whence) {
+            return invoker.invokeN3(lRetILI, lseek, fd, offset, whence);
+        }
+
+        int close(int fd) {
+            return (int) invoker.invokeN1(iRetI, close, fd);
+        }
+
+        int dup(int fd) {
+            return (int) invoker.invokeN1(iRetI, dup, fd);
+        }
+
+        int fchmod(int fd, int mode) {
+            return (int) invoker.invokeN2(iRetII, fchmod, fd, mode);
+        }
+
+        /** fcntl(2) with an int argument. */
+        int fcntl(int fd, int cmd, long arg) {
+            return (int) invoker.invokeN3(iRetIII, fcntl, fd, cmd, arg);
+        }
+
+        int memfd_create(String name, int flags) {
+            long p = cString(name);
+            try {
+                return (int) invoker.invokeN2(iRetPI, memfdCreate, p, flags);
+            } finally {
+                memory.freeMemory(p);
+            }
+        }
+
+        long recvmsg(int fd, long msghdr, int flags) {
+            return invoker.invokeN3(lRetIPI, recvmsg, fd, msghdr, flags);
+        }
+
+        long sendmsg(int fd, long msghdr, int flags) {
+            return invoker.invokeN3(lRetIPI, sendmsg, fd, msghdr, flags);
+        }
+
+        int socketpair(int domain, int type, int protocol, int[] sv) {
+            long p = malloc(8, true);
+            try {
+                int r = (int) invoker.invokeN4(iRetIIIP, socketpair, domain, type, protocol, p);
+                memory.getIntArray(p, sv, 0, 2);
+                return r;
+            } finally {
+                memory.freeMemory(p);
+            }
+        }
+
+        long readlink(String path, byte[] buf, long size) {
+            long p = cString(path);
+            long out = malloc(size, false);
+            try {
+                long r = invoker.invokeN3(lRetPPL, readlink, p, out, size);
+                if (r > 0) {
+                    memory.getByteArray(out, buf, 0, (int) r);
+                }
+                return r;
+            } finally {
+                memory.freeMemory(out);
+                memory.freeMemory(p);
+            }
+        }
+
+        int open(String path, int flags, int mode) {
+            long p = cString(path);
+            try {
+                return (int) invoker.invokeN3(iRetPII, open, p, flags, mode);
+            } finally {
+                memory.freeMemory(p);
+            }
+        }
+
+        int pipe2(int[] fds, int flags) {
+            long p = malloc(8, true);
+            try {
+                int r = (int) invoker.invokeN2(iRetPI, pipe2, p, flags);
+                memory.getIntArray(p, fds, 0, 2);
+                return r;
+            } finally {
+                memory.freeMemory(p);
+            }
+        }
+
+        int fstatat(int dirfd, String path, byte[] buf, int flags) {
+            long p = cString(path);
+            long out = malloc(buf.length, true);
+            try {
+                int r = (int) invoker.invokeN4(iRetIPPI, fstatat, dirfd, p, out, flags);
+                memory.getByteArray(out, buf, 0, buf.length);
+                return r;
+            } finally {
+                memory.freeMemory(out);
+                memory.freeMemory(p);
+            }
+        }
+
+        int statx(int dirfd, String path, int flags, int mask, byte[] buf) {
+            long p = cString(path);
+            long out = malloc(buf.length, true);
+            try {
+                int r = (int) invoker.invokeN5(iRetIPIIP, statx, dirfd, p, flags, mask, out);
+                memory.getByteArray(out, buf, 0, buf.length);
+                return r;
+            } finally {
+                memory.freeMemory(out);
+                memory.freeMemory(p);
+            }
+        }
+
+        int kill(int pid, int sig) {
+            return (int) invoker.invokeN2(iRetII, kill, pid, sig);
+        }
+
+        int getpid() {
+            return (int) invoker.invokeN0(iRetV, getpid);
+        }
+
+        /** {@code size} bytes (at least one) of native memory; the caller frees it. */
+        private long malloc(long size, boolean zeroed) {
+            long p = memory.allocateMemory(Math.max(size, 1), zeroed);
+            if (p == 0) {
+                throw new OutOfMemoryError("native memory of " + size + " bytes");
+            }
+            return p;
+        }
+
+        /** Native copy of {@code s}, NUL-terminated; the caller frees it. */
+        private long cString(String s) {
+            byte[] b = s.getBytes(charset);
+            long p = malloc(b.length + 1, false);
+            memory.putZeroTerminatedByteArray(p, b, 0, b.length);
+            return p;
+        }
+
+        /** Native copy of the first {@code n} bytes of {@code b}; the caller frees it. */
+        private long copyIn(byte[] b, int n) {
+            long p = malloc(n, false);
+            memory.putByteArray(p, b, 0, n);
+            return p;
+        }
     }
 
     private static long symbol(Library lib, String name) {
@@ -149,11 +367,6 @@ public final class Linux {
             throw new UnsatisfiedLinkError("libc lacks " + name + ": " + Library.getLastError());
         }
         return address;
-    }
-
-    /** Binds libc. Each call binds anew; create one per sentry and pass it around. */
-    public static Linux load() {
-        return new Linux(LibraryLoader.create(LibC.class).load("c"));
     }
 
     // ------------------------------------------------------------------ pidfds and signals
@@ -278,7 +491,7 @@ public final class Linux {
     /** close(2). EINTR is not retried (Linux has closed the fd anyway). */
     public void close(int fd) {
         if (libc.close(fd) < 0) {
-            int errno = runtime.getLastError();
+            int errno = errno();
             if (errno != Errno.EINTR.number()) {
                 throw new LinuxException("close(fd " + fd + ")", errno);
             }
@@ -301,7 +514,7 @@ public final class Linux {
     public byte[] fstatatRaw(int dirfd, String path, int flags, int[] errno) {
         byte[] buf = new byte[144];
         if (libc.fstatat(dirfd, path, buf, flags) < 0) {
-            errno[0] = runtime.getLastError();
+            errno[0] = errno();
             return null;
         }
         return buf;
@@ -311,7 +524,7 @@ public final class Linux {
     public byte[] statxRaw(int dirfd, String path, int flags, int mask, int[] errno) {
         byte[] buf = new byte[256];
         if (libc.statx(dirfd, path, flags, mask, buf) < 0) {
-            errno[0] = runtime.getLastError();
+            errno[0] = errno();
             return null;
         }
         return buf;
@@ -339,7 +552,7 @@ public final class Linux {
     public int readNonBlocking(int fd, byte[] b) {
         long r = libc.read(fd, b, b.length);
         if (r < 0) {
-            int errno = runtime.getLastError();
+            int errno = errno();
             if (errno == Errno.EAGAIN.number()) {
                 return -1;
             }
@@ -414,7 +627,7 @@ public final class Linux {
         long n;
         do {
             n = libc.recvmsg(socketFd, b.address(), MSG_CMSG_CLOEXEC);
-        } while (n < 0 && runtime.getLastError() == Errno.EINTR.number());
+        } while (n < 0 && errno() == Errno.EINTR.number());
         if (n < 0) {
             throw fail(call);
         }
@@ -469,7 +682,7 @@ public final class Linux {
         long n;
         do {
             n = libc.sendmsg(socketFd, b.address(), MSG_NOSIGNAL);
-        } while (n < 0 && runtime.getLastError() == Errno.EINTR.number());
+        } while (n < 0 && errno() == Errno.EINTR.number());
         if (n < 0) {
             throw fail("sendmsg(fd " + socketFd + ", SCM_RIGHTS fd " + fd + ")");
         }
@@ -479,34 +692,34 @@ public final class Linux {
 
     /** Native memory for a hot path, zeroed. */
     NativeBuffer allocate(int size) {
-        return new NativeBuffer(Memory.allocateDirect(runtime, size, true), size);
+        return NativeBuffer.allocate(size);
     }
 
     /** ioctl(2); returns the result, or {@code -errno}. */
     long ioctlRaw(int fd, long request, long arg) {
         int r = libc.ioctl(fd, request, arg);
-        return r < 0 ? -runtime.getLastError() : r;
+        return r < 0 ? -errno() : r;
     }
 
     /** process_vm_readv(2) with one local and one remote iovec at {@code iovs} (32 bytes). */
     long processVmReadvRaw(int pid, long iovs) {
         long r = invoker.invokeN6(sixArgs, processVmReadv, pid, iovs, 1, iovs + 16, 1, 0);
-        return r < 0 ? -LastError.getInstance().get() : r;
+        return r < 0 ? -errno() : r;
     }
 
     /** process_vm_writev(2) with one local and one remote iovec at {@code iovs} (32 bytes). */
     long processVmWritevRaw(int pid, long iovs) {
         long r = invoker.invokeN6(sixArgs, processVmWritev, pid, iovs, 1, iovs + 16, 1, 0);
-        return r < 0 ? -LastError.getInstance().get() : r;
+        return r < 0 ? -errno() : r;
     }
 
     /** poll(2) of one struct pollfd at {@code pollfd}; returns the count, or {@code -errno}. */
     int pollRaw(long pollfd, int timeoutMillis) {
         int r = libc.poll(pollfd, 1, timeoutMillis);
-        return r < 0 ? -runtime.getLastError() : r;
+        return r < 0 ? -errno() : r;
     }
 
     private LinuxException fail(String call) {
-        return new LinuxException(call, runtime.getLastError());
+        return new LinuxException(call, errno());
     }
 }

@@ -1,6 +1,8 @@
 package nsentry.syscall;
 
-import jnr.ffi.Pointer;
+import java.lang.ref.Cleaner;
+
+import com.kenai.jffi.MemoryIO;
 
 /**
  * A fixed block of native memory, allocated once and reused (the hot paths pass its
@@ -8,14 +10,29 @@ import jnr.ffi.Pointer;
  * Not thread-safe: each owner confines or locks it.
  */
 final class NativeBuffer {
-    private final Pointer pointer;
+    /** Frees the memory of unreachable buffers (one daemon thread, started with the first buffer). */
+    private static final Cleaner FREER = Cleaner.create();
+
+    private final MemoryIO memory;
     private final long address;
     private final int size;
 
-    NativeBuffer(Pointer pointer, int size) {
-        this.pointer = pointer;
-        this.address = pointer.address();
+    private NativeBuffer(MemoryIO memory, long address, int size) {
+        this.memory = memory;
+        this.address = address;
         this.size = size;
+    }
+
+    /** {@code size} zeroed bytes of native memory, freed when the buffer is unreachable. */
+    static NativeBuffer allocate(int size) {
+        MemoryIO memory = MemoryIO.getInstance();
+        long address = memory.allocateMemory(Math.max(size, 1), true);
+        if (address == 0) {
+            throw new OutOfMemoryError("native buffer of " + size + " bytes");
+        }
+        NativeBuffer b = new NativeBuffer(memory, address, size);
+        FREER.register(b, () -> memory.freeMemory(address));
+        return b;
     }
 
     long address() {
@@ -27,38 +44,55 @@ final class NativeBuffer {
     }
 
     void zero(int offset, int length) {
-        pointer.setMemory(offset, length, (byte) 0);
+        check(offset, length);
+        memory.setMemory(address + offset, length, (byte) 0);
     }
 
     long getLong(int offset) {
-        return pointer.getLong(offset);
+        check(offset, 8);
+        return memory.getLong(address + offset);
     }
 
     int getInt(int offset) {
-        return pointer.getInt(offset);
+        check(offset, 4);
+        return memory.getInt(address + offset);
     }
 
     short getShort(int offset) {
-        return pointer.getShort(offset);
+        check(offset, 2);
+        return memory.getShort(address + offset);
     }
 
     void putLong(int offset, long value) {
-        pointer.putLong(offset, value);
+        check(offset, 8);
+        memory.putLong(address + offset, value);
     }
 
     void putInt(int offset, int value) {
-        pointer.putInt(offset, value);
+        check(offset, 4);
+        memory.putInt(address + offset, value);
     }
 
     void putShort(int offset, short value) {
-        pointer.putShort(offset, value);
+        check(offset, 2);
+        memory.putShort(address + offset, value);
     }
 
     void get(int offset, byte[] dst, int dstOffset, int length) {
-        pointer.get(offset, dst, dstOffset, length);
+        check(offset, length);
+        memory.getByteArray(address + offset, dst, dstOffset, length);
     }
 
     void put(int offset, byte[] src, int srcOffset, int length) {
-        pointer.put(offset, src, srcOffset, length);
+        check(offset, length);
+        memory.putByteArray(address + offset, src, srcOffset, length);
+    }
+
+    /** Raw memory access stays inside the block: a bad offset throws instead of corrupting the heap. */
+    private void check(int offset, int length) {
+        if (offset < 0 || length < 0 || offset > size - length) {
+            throw new IndexOutOfBoundsException("native buffer of " + size + " bytes: offset " + offset
+                    + ", length " + length);
+        }
     }
 }

@@ -2,7 +2,7 @@
  * The Java side of interception: transport and native access, no policy.
  *
  * <ul>
- *   <li>{@link nsentry.syscall.Linux} — the only class that calls native code (jnr-ffi/jffi).
+ *   <li>{@link nsentry.syscall.Linux} — the only class that calls native code (jffi).
  *   <li>{@link nsentry.syscall.SeccompListener} — receive and answer seccomp notifications.
  *   <li>{@link nsentry.syscall.WorkloadMemory} — process_vm_readv/writev; bad pointers are
  *       {@link nsentry.syscall.MemoryFault}s.

@@ -45,9 +45,11 @@ final class RunCommand implements Callable<Integer> {
             description = "Print one line per intercepted syscall to stderr, or to FILE.")
     String trace;
 
-    @Option(names = "--trace-format", defaultValue = "text", paramLabel = "FORMAT",
+    // Defaults are the fields' initial values (picocli's help reads them too), so that
+    // RunArgs, which fills the fields without picocli, starts from the same ones.
+    @Option(names = "--trace-format", paramLabel = "FORMAT",
             description = "text (default) or json (one TraceEvent per line; schema in proto/nsentry.proto).")
-    Tracer.Format traceFormat;
+    Tracer.Format traceFormat = Tracer.Format.TEXT;
 
     @Option(names = "--explain-errors", description = "Print only refused calls, each with the Linux rule that "
             + "refused it (to stderr, or to the --trace FILE).")
@@ -58,14 +60,39 @@ final class RunCommand implements Callable<Integer> {
             + "return). Every stat then goes through the sentry, which makes stat-heavy work slower.")
     boolean debuggable;
 
-    @Option(names = "--max-tasks", defaultValue = "32768", description = "Most threads the sandbox tracks (default ${DEFAULT-VALUE}).")
-    int maxTasks;
+    @Option(names = "--max-tasks", description = "Most threads the sandbox tracks (default ${DEFAULT-VALUE}).")
+    int maxTasks = 32768;
 
     @Option(names = "--nsentry-home", hidden = true)
     String home;
 
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments (after --).")
     List<String> command = new ArrayList<>();
+
+    /**
+     * `nsentry run ARGS`, the path the workload waits on: the event loop starts on another
+     * thread at once; the usual command lines are parsed without picocli ({@link RunArgs});
+     * picocli builds only this command for the others. Returns the exit status.
+     */
+    static int execute(String[] args) {
+        Startup startup = Startup.begin();
+        RunCommand usual = RunArgs.parse(args, startup);
+        if (usual == null) {
+            return commandLine(new RunCommand(startup)).execute(args);
+        }
+        try {
+            return usual.call();
+        } catch (Exception e) {
+            e.printStackTrace(); // what picocli's execute() does with an exception of call()
+            return CommandLine.ExitCode.SOFTWARE;
+        }
+    }
+
+    /** picocli's `nsentry run`. Arguments are taken literally: no @file expansion of CMD's arguments. */
+    static CommandLine commandLine(RunCommand run) {
+        return new CommandLine(run).setCommandName("nsentry run").setCaseInsensitiveEnumValuesAllowed(true)
+                .setExpandAtFiles(false);
+    }
 
     @Override
     public Integer call() throws Exception {

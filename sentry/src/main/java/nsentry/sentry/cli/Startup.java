@@ -3,6 +3,9 @@ package nsentry.sentry.cli;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
+import io.netty.util.internal.logging.InternalLoggerFactory;
+import io.netty.util.internal.logging.JdkLoggerFactory;
+
 import nsentry.syscall.EventLoop;
 import nsentry.syscall.Linux;
 
@@ -20,6 +23,10 @@ final class Startup {
     }
 
     static Startup begin() {
+        // Netty picks its logger by probing for SLF4J and Log4J; each absent class is looked
+        // for in every jar of the class path (~25 jars opened). nsentry ships neither, so the
+        // probe would end at JDK logging anyway: name it.
+        InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
         return new Startup(CompletableFuture.supplyAsync(Linux::load, Startup::daemon),
                 CompletableFuture.supplyAsync(() -> EventLoop.create("nsentry-sentry"), Startup::daemon));
     }

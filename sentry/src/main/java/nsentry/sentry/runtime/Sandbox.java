@@ -72,7 +72,7 @@ public final class Sandbox implements ControlChannel.Listener {
     /** Connects to the shim on {@code controlFd} and runs until the workload is gone. */
     public int run(int controlFd) throws InterruptedException {
         loop.execute(() -> {
-            shim = ControlChannel.open(loop, controlFd, this);
+            shim = ControlChannel.open(loop, linux, controlFd, this);
             shim.send(SentryMessage.newBuilder().setHello(Handshake.sentryHello()).build());
         });
         done.await();
