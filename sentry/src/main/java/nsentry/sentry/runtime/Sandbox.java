@@ -145,7 +145,7 @@ public final class Sandbox implements ControlChannel.Listener {
             tracer.note(now(), started.getPid(), "workload started: " + String.join(" ", options.command())
                     + " (intercepting " + started.getFilteredSyscallsCount() + " syscalls)");
         }
-        loop.watchReadable(listenerFd, this::onNotification);
+        loop.watch(listenerFd, this::onNotification);
         debug = DebugServer.start(kernel, err); // nsentry ps / ns; reads the model on this loop only
     }
 
@@ -221,12 +221,17 @@ public final class Sandbox implements ControlChannel.Listener {
 
     // ------------------------------------------------------------------ notifications
 
-    private void onNotification() {
+    /**
+     * The listener fd is readable: receive one notification without polling again (epoll
+     * just said one is pending, and only the sentry receives, so RECV cannot block: a
+     * notification whose thread died meanwhile comes back as ENOENT).
+     */
+    private void onNotification(int events) {
         SeccompListener l = listener;
-        if (l == null) {
+        if (l == null || (events & EventLoop.EPOLLIN) == 0) {
             return;
         }
-        Notification n = l.receive();
+        Notification n = l.receivePending();
         if (n == null) {
             return;
         }
