@@ -134,6 +134,7 @@ public final class Linux {
             CallingConvention.DEFAULT, true);
     private final long processVmReadv;
     private final long processVmWritev;
+    private final NativeBuffer statBuffer;
 
     private Linux(LibC libc) {
         this.libc = libc;
@@ -141,6 +142,7 @@ public final class Linux {
         Library c = Library.getDefault();
         this.processVmReadv = symbol(c, "process_vm_readv");
         this.processVmWritev = symbol(c, "process_vm_writev");
+        this.statBuffer = allocate(144); // struct stat (144) and struct statfs (120)
     }
 
     private static long symbol(Library lib, String name) {
@@ -220,25 +222,29 @@ public final class Linux {
 
     /** fstat(2). */
     public StatResult fstat(int fd) {
-        NativeBuffer b = allocate(144);
-        long r = libc.syscall(Sysno.FSTAT, fd, b.address(), 0, 0);
-        if (r < 0) {
-            throw fail("fstat(fd " + fd + ")");
+        NativeBuffer b = statBuffer;
+        synchronized (b) { // one reused buffer: a fresh direct allocation per call costs a Cleaner
+            long r = libc.syscall(Sysno.FSTAT, fd, b.address(), 0, 0);
+            if (r < 0) {
+                throw fail("fstat(fd " + fd + ")");
+            }
+            return new StatResult(
+                    b.getLong(0), b.getLong(8), b.getInt(24), b.getLong(16), b.getInt(28), b.getInt(32),
+                    b.getLong(40), b.getLong(48), b.getLong(56), b.getLong(64),
+                    b.getLong(72), b.getLong(80), b.getLong(88), b.getLong(96), b.getLong(104), b.getLong(112));
         }
-        return new StatResult(
-                b.getLong(0), b.getLong(8), b.getInt(24), b.getLong(16), b.getInt(28), b.getInt(32),
-                b.getLong(40), b.getLong(48), b.getLong(56), b.getLong(64),
-                b.getLong(72), b.getLong(80), b.getLong(88), b.getLong(96), b.getLong(104), b.getLong(112));
     }
 
     /** fstatfs(2), returning {@code f_type} (e.g. NSFS_MAGIC, TMPFS_MAGIC). */
     public long fstatfsType(int fd) {
-        NativeBuffer b = allocate(120);
-        long r = libc.syscall(Sysno.FSTATFS, fd, b.address(), 0, 0);
-        if (r < 0) {
-            throw fail("fstatfs(fd " + fd + ")");
+        NativeBuffer b = statBuffer;
+        synchronized (b) {
+            long r = libc.syscall(Sysno.FSTATFS, fd, b.address(), 0, 0);
+            if (r < 0) {
+                throw fail("fstatfs(fd " + fd + ")");
+            }
+            return b.getLong(0);
         }
-        return b.getLong(0);
     }
 
     /** fchmod(2). */
