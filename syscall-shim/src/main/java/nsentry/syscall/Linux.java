@@ -178,6 +178,16 @@ public final class Linux {
         return (int) r;
     }
 
+    /**
+     * pidfd_getfd(2) that reports failure as a value: the new fd, or {@code -errno}
+     * (EBADF: {@code targetFd} is not open there). For probes on a hot path, where a
+     * failure is an answer rather than an error.
+     */
+    public int pidfdGetfdRaw(int pidfd, int targetFd) {
+        long r = libc.syscall(Sysno.PIDFD_GETFD, pidfd, targetFd, 0, 0);
+        return r < 0 ? -runtime.getLastError() : (int) r;
+    }
+
     /** pidfd_send_signal(2) with no siginfo and no flags. */
     public void pidfdSendSignal(int pidfd, int sig) {
         long r = libc.syscall(Sysno.PIDFD_SEND_SIGNAL, pidfd, sig, 0, 0);

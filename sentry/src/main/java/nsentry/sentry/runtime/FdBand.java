@@ -2,6 +2,7 @@ package nsentry.sentry.runtime;
 
 import java.util.Objects;
 
+import nsentry.abi.Errno;
 import nsentry.syscall.Linux;
 
 /**
@@ -52,6 +53,27 @@ public final class FdBand {
             if (linux.fstatatRaw(AT_FDCWD, dir + (base + i), AT_SYMLINK_NOFOLLOW, errno) == null) {
                 return base + i;
             }
+        }
+        return -1;
+    }
+
+    /**
+     * {@link #lowestFree(int)} for a task whose pidfd is known (the thread's own: its fd
+     * table is the one ADDFD fills): each probe is one pidfd_getfd, which fails with EBADF
+     * for a free number without a /proc path walk. If a probe is refused otherwise (the
+     * task gone, access denied), falls back to /proc.
+     */
+    public int lowestFree(int tid, int pidfd) {
+        for (int i = 0; i < size; i++) {
+            int r = linux.pidfdGetfdRaw(pidfd, base + i);
+            if (r >= 0) {
+                linux.close(r); // taken
+                continue;
+            }
+            if (-r == Errno.EBADF.number()) {
+                return base + i;
+            }
+            return lowestFree(tid);
         }
         return -1;
     }
