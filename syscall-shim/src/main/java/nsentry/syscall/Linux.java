@@ -77,11 +77,13 @@ public final class Linux {
             CallingConvention.DEFAULT, true);
     private final long processVmReadv;
     private final long processVmWritev;
+    private final NativeBuffer statBuffer;
 
     private Linux(Library c) {
         this.libc = new LibC(c);
         this.processVmReadv = symbol(c, "process_vm_readv");
         this.processVmWritev = symbol(c, "process_vm_writev");
+        this.statBuffer = allocate(144); // struct stat (144) and struct statfs (120)
     }
 
     /**
@@ -389,6 +391,16 @@ public final class Linux {
         return (int) r;
     }
 
+    /**
+     * pidfd_getfd(2) that reports failure as a value: the new fd, or {@code -errno}
+     * (EBADF: {@code targetFd} is not open there). For probes on a hot path, where a
+     * failure is an answer rather than an error.
+     */
+    public int pidfdGetfdRaw(int pidfd, int targetFd) {
+        long r = libc.syscall(Sysno.PIDFD_GETFD, pidfd, targetFd, 0, 0);
+        return r < 0 ? -errno() : (int) r;
+    }
+
     /** pidfd_send_signal(2) with no siginfo and no flags. */
     public void pidfdSendSignal(int pidfd, int sig) {
         long r = libc.syscall(Sysno.PIDFD_SEND_SIGNAL, pidfd, sig, 0, 0);
@@ -433,25 +445,29 @@ public final class Linux {
 
     /** fstat(2). */
     public StatResult fstat(int fd) {
-        NativeBuffer b = allocate(144);
-        long r = libc.syscall(Sysno.FSTAT, fd, b.address(), 0, 0);
-        if (r < 0) {
-            throw fail("fstat(fd " + fd + ")");
+        NativeBuffer b = statBuffer;
+        synchronized (b) { // one reused buffer: a fresh direct allocation per call costs a Cleaner
+            long r = libc.syscall(Sysno.FSTAT, fd, b.address(), 0, 0);
+            if (r < 0) {
+                throw fail("fstat(fd " + fd + ")");
+            }
+            return new StatResult(
+                    b.getLong(0), b.getLong(8), b.getInt(24), b.getLong(16), b.getInt(28), b.getInt(32),
+                    b.getLong(40), b.getLong(48), b.getLong(56), b.getLong(64),
+                    b.getLong(72), b.getLong(80), b.getLong(88), b.getLong(96), b.getLong(104), b.getLong(112));
         }
-        return new StatResult(
-                b.getLong(0), b.getLong(8), b.getInt(24), b.getLong(16), b.getInt(28), b.getInt(32),
-                b.getLong(40), b.getLong(48), b.getLong(56), b.getLong(64),
-                b.getLong(72), b.getLong(80), b.getLong(88), b.getLong(96), b.getLong(104), b.getLong(112));
     }
 
     /** fstatfs(2), returning {@code f_type} (e.g. NSFS_MAGIC, TMPFS_MAGIC). */
     public long fstatfsType(int fd) {
-        NativeBuffer b = allocate(120);
-        long r = libc.syscall(Sysno.FSTATFS, fd, b.address(), 0, 0);
-        if (r < 0) {
-            throw fail("fstatfs(fd " + fd + ")");
+        NativeBuffer b = statBuffer;
+        synchronized (b) {
+            long r = libc.syscall(Sysno.FSTATFS, fd, b.address(), 0, 0);
+            if (r < 0) {
+                throw fail("fstatfs(fd " + fd + ")");
+            }
+            return b.getLong(0);
         }
-        return b.getLong(0);
     }
 
     /** fchmod(2). */

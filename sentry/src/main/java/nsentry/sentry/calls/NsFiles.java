@@ -181,7 +181,8 @@ public final class NsFiles {
             }
         }
         try {
-            int slot = kernel.band().lowestFree(c.tid());
+            // The calling thread's own pidfd: ADDFD installs into its fd table.
+            int slot = kernel.band().lowestFree(c.tid(), c.task().pidfd());
             int fd = kernel.listener().addFd(c.notification().id(), src, slot, cloexec, true);
             c.touched(ns);
             return new Verdict.Answered(fd, slot < 0 ? "fd band full: read/fstat of this fd are not emulated" : "");

@@ -3,8 +3,6 @@ package nsentry.sentry.calls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
 
 /**
  * Turns a path a task passed (absolute, cwd-relative or dirfd-relative, with
@@ -53,36 +51,61 @@ public final class ProcPaths {
         return (dirfd == AT_FDCWD ? "/proc/" + tid + "/cwd/" : "/proc/" + tid + "/fd/" + dirfd + "/") + path;
     }
 
-    /** Lexical normalisation ('.', '..', '//'), with self and thread-self expanded. */
+    /**
+     * Lexical normalisation ('.', '..', '//'), with self and thread-self expanded. One pass
+     * over the characters (every intercepted open of a /proc path comes here).
+     */
     static String normalise(String path, int tid, int tgid) {
-        Deque<String> parts = new ArrayDeque<>();
-        for (String p : path.split("/")) {
-            if (p.isEmpty() || p.equals(".")) {
+        int n = path.length();
+        StringBuilder sb = new StringBuilder(n + 16);
+        int[] marks = new int[16]; // sb's length before each component, for '..'
+        int depth = 0;
+        int i = 0;
+        while (i < n) {
+            if (path.charAt(i) == '/') {
+                i++;
                 continue;
             }
-            if (p.equals("..")) {
-                parts.pollLast();
+            int j = path.indexOf('/', i);
+            if (j < 0) {
+                j = n;
+            }
+            int len = j - i;
+            if (len == 1 && path.charAt(i) == '.') {
+                i = j;
                 continue;
             }
-            if (parts.size() == 1 && "proc".equals(parts.peekLast())) {
-                if (p.equals("self")) {
-                    parts.add(Integer.toString(tgid));
-                    continue;
+            if (len == 2 && path.charAt(i) == '.' && path.charAt(i + 1) == '.') {
+                if (depth > 0) {
+                    sb.setLength(marks[--depth]);
                 }
-                if (p.equals("thread-self")) {
-                    parts.add(Integer.toString(tgid));
-                    parts.add("task");
-                    parts.add(Integer.toString(tid));
-                    continue;
-                }
+                i = j;
+                continue;
             }
-            parts.add(p);
-        }
-        StringBuilder sb = new StringBuilder(path.length());
-        for (String p : parts) {
-            sb.append('/').append(p);
+            boolean underProc = depth == 1 && "/proc".contentEquals(sb);
+            if (underProc && len == 4 && path.startsWith("self", i)) {
+                marks = push(marks, depth++, sb.length());
+                sb.append('/').append(tgid);
+            } else if (underProc && len == 11 && path.startsWith("thread-self", i)) {
+                marks = push(marks, depth++, sb.length());
+                sb.append('/').append(tgid);
+                marks = push(marks, depth++, sb.length());
+                sb.append("/task");
+                marks = push(marks, depth++, sb.length());
+                sb.append('/').append(tid);
+            } else {
+                marks = push(marks, depth++, sb.length());
+                sb.append('/').append(path, i, j);
+            }
+            i = j;
         }
         return sb.length() == 0 ? "/" : sb.toString();
+    }
+
+    private static int[] push(int[] marks, int at, int mark) {
+        int[] m = at < marks.length ? marks : java.util.Arrays.copyOf(marks, marks.length * 2);
+        m[at] = mark;
+        return m;
     }
 
     static String readlink(String link) {

@@ -60,7 +60,7 @@ public final class Kernel implements TaskTable.StateListener {
         this.clock = clock;
         this.memory = new WorkloadMemory(linux);
         this.backing = new NsBacking(linux);
-        this.band = new FdBand(started.getFdBandBase(), started.getFdBandSize());
+        this.band = new FdBand(linux, started.getFdBandBase(), started.getFdBandSize());
         this.registry = InitialState.registry(backing);
         Credentials real = InitialState.realCredentials(registry.initialUserNs());
         this.realRoot = real.euid().value() == 0;

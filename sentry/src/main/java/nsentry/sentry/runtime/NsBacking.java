@@ -21,7 +21,10 @@ public final class NsBacking implements InodeSource {
     private static final int MFD_ALLOW_SEALING = 0x0002;
 
     private final Linux linux;
-    private final Map<Long, Integer> fdByInode = new HashMap<>();
+    /** An open backing file: the sentry's fd and the file's st_dev (fixed for its lifetime). */
+    private record Backing(int fd, long dev) {}
+
+    private final Map<Long, Backing> byInode = new HashMap<>();
     private final long nsfsDev;
     private final long nsfsTime;
 
@@ -36,33 +39,29 @@ public final class NsBacking implements InodeSource {
         int fd = linux.memfdCreate("nsentry-" + type.procName() + "-ns", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         linux.fchmod(fd, 0444);
         linux.addSeals(fd, Linux.SEAL_ALL); // nothing can be written through a stray copy
-        long inode = linux.fstat(fd).ino();
-        fdByInode.put(inode, fd);
-        return inode;
+        nsentry.syscall.StatResult st = linux.fstat(fd);
+        byInode.put(st.ino(), new Backing(fd, st.dev()));
+        return st.ino();
     }
 
     @Override
     public void release(long inode) {
-        Integer fd = fdByInode.remove(inode);
-        if (fd != null) {
-            linux.close(fd);
+        Backing b = byInode.remove(inode);
+        if (b != null) {
+            linux.close(b.fd());
         }
     }
 
     /** The sentry's fd of the backing file of an emulated namespace, or -1. */
     public int backingFd(long inode) {
-        Integer fd = fdByInode.get(inode);
-        return fd == null ? -1 : fd;
+        Backing b = byInode.get(inode);
+        return b == null ? -1 : b.fd();
     }
 
     /** Whether (dev, ino) of some fd names one of our backing files. */
     public boolean isBacking(long dev, long inode) {
-        return fdByInode.containsKey(inode) && dev == backingDev(inode);
-    }
-
-    private long backingDev(long inode) {
-        Integer fd = fdByInode.get(inode);
-        return fd == null ? -1 : linux.fstat(fd).dev();
+        Backing b = byInode.get(inode);
+        return b != null && dev == b.dev();
     }
 
     /** st_dev of the real nsfs (the same for every namespace file), shown for emulated ones too. */
@@ -76,7 +75,7 @@ public final class NsBacking implements InodeSource {
     }
 
     public int count() {
-        return fdByInode.size();
+        return byInode.size();
     }
 
     private static long realNsfsDev() {

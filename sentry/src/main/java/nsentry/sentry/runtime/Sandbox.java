@@ -152,7 +152,7 @@ public final class Sandbox implements ControlChannel.Listener {
             tracer.note(now(), started.getPid(), "workload started: " + String.join(" ", options.command())
                     + " (intercepting " + started.getFilteredSyscallsCount() + " syscalls)");
         }
-        loop.watchReadable(listenerFd, this::onNotification);
+        loop.watch(listenerFd, this::onNotification);
         debug = DebugServer.start(kernel, err); // nsentry ps / ns; reads the model on this loop only
     }
 
@@ -228,16 +228,21 @@ public final class Sandbox implements ControlChannel.Listener {
 
     // ------------------------------------------------------------------ notifications
 
-    private void onNotification() {
+    /**
+     * The listener fd is readable: receive one notification without polling again (epoll
+     * just said one is pending, and only the sentry receives, so RECV cannot block: a
+     * notification whose thread died meanwhile comes back as ENOENT).
+     */
+    private void onNotification(int events) {
         SeccompListener l = listener;
-        if (l == null) {
+        if (l == null || (events & EventLoop.EPOLLIN) == 0) {
             return;
         }
-        Notification n = l.receive();
+        Notification n = l.receivePending();
         if (n == null) {
             return;
         }
-        long t0 = System.nanoTime();
+        long t0 = tracer.enabled() ? System.nanoTime() : 0; // only the trace wants the time
         if (n.arch() != Sysno.AUDIT_ARCH_X86_64) {
             l.respondError(n.id(), Errno.ENOSYS);
             return;

@@ -51,9 +51,11 @@ public final class TaskTable {
     private long nextSerial;
     private int rootPid = -1;
     private final int maxTasks;
+    private final ProcScan scan;
 
     public TaskTable(Linux linux, EventLoop loop, TaskState initialState, StateListener listener, int maxTasks) {
         this.linux = linux;
+        this.scan = new ProcScan(linux);
         this.loop = loop;
         this.initialState = initialState;
         this.listener = listener;
@@ -88,7 +90,7 @@ public final class TaskTable {
      */
     public boolean sharesFsWithProcess(Task t) {
         if (t.pendingFsSharingChildren() > 0) {
-            registerUnknownDescendants(t.tgid(), t.state());
+            registerUnknownDescendants(t.tgid(), t.state(), 0);
             t.forgetPendingFsSharingChildren();
         }
         t.fsPartners().removeIf(p -> {
@@ -107,7 +109,7 @@ public final class TaskTable {
      * child makes it exist), after registering {@code parent}'s unseen children.
      */
     public boolean hasMemberOf(PidNamespace pidNs, Task parent) {
-        registerUnknownDescendants(parent.tgid(), parent.state());
+        registerUnknownDescendants(parent.tgid(), parent.state(), 0);
         return populatedPidNs.contains(pidNs);
     }
 
@@ -142,10 +144,13 @@ public final class TaskTable {
         return leader != null ? leader.pidfd() : t.pidfd();
     }
 
-    /** Number of live threads in task {@code t}'s thread group, from /proc (exact, fresh). */
+    /**
+     * Number of live threads in task {@code t}'s thread group, from /proc (exact, fresh:
+     * the "Threads:" count of its status, read as the link count of /proc/PID/task).
+     */
     public int threadsInGroup(Task t) {
-        ProcStatus status = ProcStatus.read(t.tgid());
-        return status == null ? 1 : status.threads();
+        int threads = scan.threadCount(t.tgid());
+        return threads <= 0 ? 1 : threads;
     }
 
     /**
@@ -238,10 +243,17 @@ public final class TaskTable {
      * and keep what they inherited.
      */
     public void update(Task t, TaskState newState) {
-        if (newState == t.state()) {
+        if (newState == t.state() || newState.equals(t.state())) {
+            return; // nothing changes, for the task nor for what its unseen children inherited
+        }
+        int threads = scan.threadCount(t.tgid());
+        registerUnknownDescendants(t.tgid(), t.state(), threads);
+        if (threads == 1 && t.tid() == t.tgid()) {
+            // The task is the process's only thread, and it is blocked in this call: no
+            // thread can be unseen.
+            setState(t, newState);
             return;
         }
-        registerUnknownDescendants(t.tgid(), t.state());
         for (int thread : ProcStatus.threads(t.tgid())) {
             // Threads created before the change but not yet seen keep the old state too.
             if (thread != t.tid() && !byTid.containsKey(thread)) {
@@ -252,6 +264,10 @@ public final class TaskTable {
                 }
             }
         }
+        setState(t, newState);
+    }
+
+    private void setState(Task t, TaskState newState) {
         listener.acquired(newState);
         TaskState old = t.state();
         t.setState(newState);
@@ -270,9 +286,16 @@ public final class TaskTable {
         return new TaskState(parent.cred(), ns.withTime(ns.timeForChildren()), ns.pidForChildren());
     }
 
-    private void registerUnknownDescendants(int pid, TaskState state) {
+    /**
+     * Registers the unseen children of process {@code pid} (and theirs) with {@code state}
+     * as inherited. {@code threads}: the process's thread count if just read, else ≤ 0.
+     */
+    private void registerUnknownDescendants(int pid, TaskState state, int threads) {
+        if (threads <= 0) {
+            threads = scan.threadCount(pid);
+        }
         for (int attempt = 0; attempt < 2; attempt++) {
-            for (int child : ProcStatus.children(pid)) {
+            for (int child : scan.children(pid, threads)) {
                 if (byTid.containsKey(child)) {
                     continue;
                 }
@@ -292,7 +315,7 @@ public final class TaskTable {
                     added.fsPartners().add(parent.tid());
                     parent.fsPartners().add(added.tid());
                 }
-                registerUnknownDescendants(child, forkedChild(state));
+                registerUnknownDescendants(child, forkedChild(state), 0);
             }
         }
     }
@@ -368,7 +391,7 @@ public final class TaskTable {
             try {
                 add(child, cs.tgid(), forkedChild(exited.state()), cs.name(), "orphan of " + exited.tid()
                         + ", adopted by the shim");
-                registerUnknownDescendants(child, forkedChild(exited.state()));
+                registerUnknownDescendants(child, forkedChild(exited.state()), 0);
             } catch (TooManyTasks e) {
                 return;
             }

@@ -58,6 +58,57 @@ class PathDecisionsTest {
         assertEquals("/", ProcPaths.normalise("/..", 1, 1));
     }
 
+    /** The one-pass normaliser agrees with the obvious split-and-stack one on random paths. */
+    @Test
+    void procPathsNormaliseLikeTheReference() {
+        String[] parts = {"proc", "self", "thread-self", ".", "..", "", "ns", "user", "12", "task", "x", "self.",
+                "...", "p", "thread-selfx"};
+        java.util.Random r = new java.util.Random(8);
+        for (int k = 0; k < 20_000; k++) {
+            StringBuilder p = new StringBuilder(r.nextBoolean() ? "/" : "");
+            int n = r.nextInt(24);
+            for (int i = 0; i < n; i++) {
+                p.append(i == 0 && r.nextBoolean() ? "proc" : parts[r.nextInt(parts.length)]);
+                if (i + 1 < n || r.nextInt(4) == 0) {
+                    p.append('/');
+                }
+            }
+            String path = p.toString();
+            assertEquals(referenceNormalise(path, 101, 100), ProcPaths.normalise(path, 101, 100), path);
+        }
+    }
+
+    private static String referenceNormalise(String path, int tid, int tgid) {
+        java.util.Deque<String> parts = new java.util.ArrayDeque<>();
+        for (String p : path.split("/")) {
+            if (p.isEmpty() || p.equals(".")) {
+                continue;
+            }
+            if (p.equals("..")) {
+                parts.pollLast();
+                continue;
+            }
+            if (parts.size() == 1 && "proc".equals(parts.peekLast())) {
+                if (p.equals("self")) {
+                    parts.add(Integer.toString(tgid));
+                    continue;
+                }
+                if (p.equals("thread-self")) {
+                    parts.add(Integer.toString(tgid));
+                    parts.add("task");
+                    parts.add(Integer.toString(tid));
+                    continue;
+                }
+            }
+            parts.add(p);
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String p : parts) {
+            sb.append('/').append(p);
+        }
+        return sb.length() == 0 ? "/" : sb.toString();
+    }
+
     @Test
     void absolutePathsOutsideProcAreNeverResolved() {
         // resolve() must not touch /proc/TID/cwd for them (pid 0 does not exist: would return null anyway)
