@@ -93,6 +93,11 @@ static void test_inject_and_translate(struct trun *t)
 		printf("     (skipped: / is not owned by uid 0)\n");
 		return;
 	}
+	/* As in the shim, SIGCHLD is blocked: tracee_wait waits for it with sigtimedwait. */
+	sigset_t chld, old;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
 	struct owners o;
 	owners_init(&o, NULL, NULL);
 	char err[256] = "";
@@ -131,6 +136,7 @@ static void test_inject_and_translate(struct trun *t)
 	CHECKF(t, code == 0, "child's verdict %d", code);
 	CHECKF(t, o.translated >= 2, "%llu translated", (unsigned long long)o.translated);
 	owners_free(&o);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 int main(void)
