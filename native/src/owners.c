@@ -27,8 +27,8 @@
 /* Offsets of the owner fields: struct stat (x86_64) st_uid/st_gid, struct statx stx_uid/stx_gid. */
 #define STAT_UID_OFFSET 28
 #define STATX_UID_OFFSET 20
-/* A filtered stat's exit usually follows within microseconds: poll for it
- * briefly before going back to the main loop. */
+/* How many times the shim polls for a filtered stat's exit stop before it
+ * goes back to its main loop. */
 #define EXIT_SPIN 200
 
 void owners_init(struct owners *o, void (*on_exit)(void *opaque, pid_t pid, int status),
@@ -481,6 +481,9 @@ static void on_seccomp_stop(struct owners *o, struct tracee *t)
 		t->state = TRACEE_RUNNING;
 		return;
 	}
+	/* The exit stop usually follows within microseconds: poll for it briefly
+	 * (measured: much faster than sleeping until SIGCHLD or going back to
+	 * the main loop) before leaving a slow stat to the main loop. */
 	for (int i = 0; i < EXIT_SPIN; i++) {
 		int status;
 		pid_t r = waitpid(tid, &status, WNOHANG | __WALL);

@@ -26,10 +26,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Options of a permanent tracee. */
+/* Options of a permanent tracee. No PTRACE_O_TRACEEXEC: a seized tracee gets no
+ * legacy SIGTRAP on exec, and each stop costs a round trip through the shim. */
 #define OWNERS_TRACE_OPTIONS                                                             \
 	(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |              \
-	 PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)
+	 PTRACE_O_TRACECLONE | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)
 
 /* One line of an installed id map: namespace ids first.. are kernel ids lower_first.. */
 struct id_extent {
