@@ -1,12 +1,10 @@
 #include "control.h"
 
 #include <errno.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -179,7 +177,6 @@ static int on_launch(struct shim_ctx *ctx, const Nsentry__V1__LaunchConfig *lc, 
 	return 0;
 }
 
-
 static int send_rewrite_result(struct shim_ctx *ctx, const Nsentry__V1__RewriteClone *rq,
 			       const struct rewrite_result *res)
 {
@@ -260,11 +257,15 @@ static int release_held(struct shim_ctx *ctx, const struct held_task *t, uint64_
 	if (parent != NULL && child_view_id == 0)
 		child_view_id = parent->view_id; /* the sentry's model says otherwise: keep it safe */
 	if (t->child_tid > 0 && (child_view_id != 0 || t->parent_traced)) {
-		if (!t->parent_traced &&
-		    (ptrace(PTRACE_SETOPTIONS, t->child_tid, NULL, (void *)(long)OWNERS_TRACE_OPTIONS) < 0 ||
-		     owners_inject(&ctx->owners, t->child_tid, REWRITE_TIMEOUT_MS, err, err_len) < 0)) {
-			if (errno == ESRCH)
-				snprintf(err, err_len, "child %d: %s", t->child_tid, strerror(ESRCH));
+		int given = 0; /* the child got the owner filter: inherited, or injected now */
+		if (t->parent_traced)
+			given = 1;
+		else if (ptrace(PTRACE_SETOPTIONS, t->child_tid, NULL, (void *)(long)OWNERS_TRACE_OPTIONS) < 0)
+			snprintf(err, err_len, "PTRACE_SETOPTIONS(child %d): %s", t->child_tid,
+				 strerror(errno));
+		else
+			given = owners_inject(&ctx->owners, t->child_tid, REWRITE_TIMEOUT_MS, err, err_len) == 0;
+		if (!given) {
 			kill(t->child_tid, SIGKILL); /* fail closed: no owner translation, no task */
 			rc = -1;
 		} else if (owners_track(&ctx->owners, t->child_tid, child_view_id, TRACEE_RUNNING) < 0) {
@@ -361,15 +362,14 @@ static int on_owner_views(struct shim_ctx *ctx, const Nsentry__V1__OwnerViews *o
 			control_send_error(ctx, err); /* fail closed */
 		return 0;
 	}
-	if (ov->notification_id != 0) {
-		struct seccomp_notif_resp resp = { .id = ov->notification_id, .val = ov->reply_value };
-		if (ioctl(ctx->listener_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT) {
-			char err[128];
-			snprintf(err, sizeof err, "SECCOMP_IOCTL_NOTIF_SEND(id %llu): %s",
-				 (unsigned long long)ov->notification_id, strerror(errno));
-			log_msg("%s", err);
-			control_send_error(ctx, err);
-		}
+	int rc = ov->notification_id != 0
+			 ? owners_answer(ctx->listener_fd, ov->notification_id, ov->reply_value) : 0;
+	if (rc < 0) {
+		char err[128];
+		snprintf(err, sizeof err, "SECCOMP_IOCTL_NOTIF_SEND(id %llu): %s",
+			 (unsigned long long)ov->notification_id, strerror(-rc));
+		log_msg("%s", err);
+		control_send_error(ctx, err);
 	}
 	return 0;
 }

@@ -356,15 +356,22 @@ int owners_inject(struct owners *o, pid_t tid, int timeout_ms, char *err, size_t
 	return rc;
 }
 
+int owners_answer(int listener_fd, uint64_t id, int64_t val)
+{
+	struct seccomp_notif_resp resp = { .id = id, .val = val };
+	if (ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 int owners_attach(struct owners *o, int listener_fd, pid_t tid, uint64_t view_id,
 		  uint64_t notification_id, int64_t reply_value, int timeout_ms, char *err,
 		  size_t err_len)
 {
-	struct seccomp_notif_resp resp = { .id = notification_id, .val = reply_value };
 	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)OWNERS_TRACE_OPTIONS) < 0) {
 		int e = errno;
 		if (notification_id != 0)
-			ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+			owners_answer(listener_fd, notification_id, reply_value);
 		if (e == EPERM)
 			snprintf(err, err_len, "thread %d entered a nested user namespace while traced by "
 				 "another process (strace, gdb): its lstat/fstat owners are not translated; "
@@ -377,14 +384,14 @@ int owners_attach(struct owners *o, int listener_fd, pid_t tid, uint64_t view_id
 	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0) {
 		snprintf(err, err_len, "PTRACE_INTERRUPT(%d): %s", tid, strerror(errno));
 		if (notification_id != 0)
-			ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+			owners_answer(listener_fd, notification_id, reply_value);
 		ptrace(PTRACE_DETACH, tid, NULL, NULL);
 		return -1;
 	}
-	if (notification_id != 0 && ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 &&
-	    errno != ENOENT) {
+	int rc = notification_id != 0 ? owners_answer(listener_fd, notification_id, reply_value) : 0;
+	if (rc < 0) {
 		snprintf(err, err_len, "SECCOMP_IOCTL_NOTIF_SEND(id %llu): %s",
-			 (unsigned long long)notification_id, strerror(errno));
+			 (unsigned long long)notification_id, strerror(-rc));
 		ptrace(PTRACE_DETACH, tid, NULL, NULL);
 		return -1;
 	}
@@ -562,14 +569,6 @@ bool owners_on_stop(struct owners *o, pid_t tid, int status)
 	case PTRACE_EVENT_CLONE:
 		on_fork_event(o, t);
 		return true;
-	case PTRACE_EVENT_EXEC: {
-		/* A non-leader thread that execs takes over the leader's tid. */
-		unsigned long former = 0;
-		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &former) == 0 && (pid_t)former != tid)
-			owners_forget(o, (pid_t)former);
-		resume(tid, 0);
-		return true;
-	}
 	case PTRACE_EVENT_STOP:
 		if (t->state == TRACEE_BORN)
 			t->state = TRACEE_RUNNING;
@@ -585,6 +584,8 @@ bool owners_on_stop(struct owners *o, pid_t tid, int status)
 			resume(tid, sig); /* signal-delivery stop */
 		return true;
 	default:
+		/* No exec event is asked for: a non-leader thread that execs takes
+		 * the leader's tid, which is tracked with the same view already. */
 		resume(tid, 0);
 		return true;
 	}

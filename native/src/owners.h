@@ -103,6 +103,10 @@ int owners_attach(struct owners *o, int listener_fd, pid_t tid, uint64_t view_id
 		  uint64_t notification_id, int64_t reply_value, int timeout_ms, char *err,
 		  size_t err_len);
 
+/* Answer notification id with val (a success). Returns 0, or -errno; a
+ * notification whose thread is gone (ENOENT) counts as answered. */
+int owners_answer(int listener_fd, uint64_t id, int64_t val);
+
 /* Give the owner filter to tid, a stopped tracee of the calling thread (e.g.
  * a rewritten clone's child at its first stop); it stays stopped. Returns 0,
  * or -1 with a reason in err. */

@@ -108,18 +108,11 @@ int workload_spawn(struct shim_ctx *ctx, char *const argv[], const struct sock_f
 		ctx->listener_fd = fd;
 		return 0;
 	}
-	if (fd == -ECANCELED) {
-		kill(pid, SIGKILL);
-		int status;
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		ctx->workload_reaped = true;
-		ctx->workload_status = status;
-		return -1;
+	if (fd != -ECANCELED) {
+		/* The child failed before handing over the listener; it said why. */
+		snprintf(err, err_len, "the workload's filter could not be installed (%s)",
+			 fd == -ENODATA ? "child exited" : strerror(-fd));
 	}
-	/* The child failed before handing over the listener; it said why. */
-	snprintf(err, err_len, "the workload's filter could not be installed (%s)",
-		 fd == -ENODATA ? "child exited" : strerror(-fd));
 	kill(pid, SIGKILL);
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

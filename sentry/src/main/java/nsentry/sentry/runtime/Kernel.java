@@ -50,7 +50,7 @@ public final class Kernel implements TaskTable.StateListener {
     private nsentry.sentry.calls.ProcFileCalls procFiles;
 
     Kernel(Linux linux, EventLoop loop, SeccompListener listener, ControlChannel shim, SandboxOptions options,
-            WorkloadStarted started, Tracer tracer, LongSupplier clock) {
+            WorkloadStarted started, IdMap[] launchedRootView, Tracer tracer, LongSupplier clock) {
         this.linux = linux;
         this.loop = loop;
         this.listener = listener;
@@ -69,9 +69,8 @@ public final class Kernel implements TaskTable.StateListener {
         this.rewrites = new Rewrites(this);
         this.execs = new Execs(this);
         this.ownerViews = new OwnerViews(this, !options.debuggable());
-        if (options.emulatedRoot() && !options.debuggable()) {
-            IdMap[] launched = InitialState.rootMaps();
-            ownerViews.launchedIn(initial.cred().userNs(), launched[0], launched[1]);
+        if (launchedRootView != null) {
+            ownerViews.launchedIn(initial.cred().userNs(), launchedRootView[0], launchedRootView[1]);
         }
     }
 

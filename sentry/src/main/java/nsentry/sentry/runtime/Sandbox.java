@@ -51,6 +51,8 @@ public final class Sandbox implements ControlChannel.Listener {
 
     private ControlChannel shim;
     private boolean shimHelloSeen;
+    /** --root: the {uid map, gid map} of the owner view LaunchConfig carried; null otherwise. */
+    private IdMap[] launchedRootView;
     private boolean shimClosed;
     private SeccompListener listener;
     private WorkloadMemory memory;
@@ -100,8 +102,9 @@ public final class Sandbox implements ControlChannel.Listener {
                         .addAllArgv(options.command()).setEmulatedRoot(options.emulatedRoot())
                         .setDebuggable(options.debuggable());
                 if (options.emulatedRoot() && !options.debuggable()) {
-                    IdMap[] maps = InitialState.rootMaps();
-                    launch.setInitialView(OwnerViews.view(OwnerViews.ROOT_VIEW_ID, maps[0], maps[1]));
+                    launchedRootView = InitialState.rootMaps();
+                    launch.setInitialView(OwnerViews.view(OwnerViews.ROOT_VIEW_ID, launchedRootView[0],
+                            launchedRootView[1]));
                 }
                 shim.send(SentryMessage.newBuilder().setLaunch(launch).build());
             }
@@ -141,7 +144,7 @@ public final class Sandbox implements ControlChannel.Listener {
         listener = new SeccompListener(linux, listenerFd);
         listener.enableSyncWakeup();
         memory = new WorkloadMemory(linux);
-        kernel = new Kernel(linux, loop, listener, shim, options, started, tracer, this::now);
+        kernel = new Kernel(linux, loop, listener, shim, options, started, launchedRootView, tracer, this::now);
         table = Dispatch.table(kernel);
         kernel.tasks().setRootPid(started.getPid());
         ProcStatus root = ProcStatus.read(started.getPid());
