@@ -1,52 +1,65 @@
 package nsentry.syscall;
 
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.IoEvent;
-import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoRegistration;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoEvent;
-import io.netty.channel.epoll.EpollIoHandle;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollIoOps;
-import io.netty.channel.unix.FileDescriptor;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Promise;
+import nsentry.abi.Errno;
 
 /**
- * The sentry's one event loop: a single thread running Netty's epoll
- * {@link EpollIoHandler}. Raw fds (the seccomp listener, pidfds) are watched
- * level-triggered through {@link EpollIoHandle}s; the control socket to the shim is a
- * Netty channel on the same loop ({@link ControlChannel}).
+ * The sentry's one event loop: a single thread waiting in epoll(7) on the fds it
+ * watches (pidfds of tasks, the control socket to the shim, pipes), level-triggered,
+ * plus tasks handed to it from other threads.
  *
- * <p>Callbacks, tasks and scheduled tasks run on the loop thread. An exception escaping
- * one goes to the uncaught-exception handler given at creation (by default: logged) and
- * never reaches Netty, whose epoll loop would otherwise sleep a second after an error.
+ * <p>One fd may be watched <em>directly</em> ({@link #watchDirect}): the seccomp listener.
+ * The loop then sleeps in poll(2) on that fd and the epoll fd together. The reason is
+ * the wake-up: with {@code SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP} the kernel wakes the
+ * listener's waiters on the notifying task's CPU ({@code wake_up_poll_on_current_cpu} in
+ * {@code seccomp_do_user_notification}); poll's wait-queue callback ({@code pollwake})
+ * passes that hint on, epoll's ({@code ep_poll_callback}) drops it, and a cross-CPU
+ * wake-up costs several microseconds per notification (BENCHMARKS.md).
+ *
+ * <p>Callbacks and tasks run on the loop thread. An exception escaping one goes to the
+ * uncaught-exception handler given at creation (by default: logged); a
+ * {@link VirtualMachineError}, or epoll/poll failing, ends the process (fail closed:
+ * the shim sees the sentry die and kills the workload).
  */
 public final class EventLoop implements AutoCloseable {
-    /** epoll event bits passed to {@link FdHandler#onEvents}. */
+    /** epoll (and poll) event bits passed to {@link FdHandler#onEvents}. */
     public static final int EPOLLIN = 0x001;
     public static final int EPOLLOUT = 0x004;
     public static final int EPOLLERR = 0x008;
     public static final int EPOLLHUP = 0x010;
     public static final int EPOLLRDHUP = 0x2000;
 
+    /** Exit status of the process after a fatal error on the loop. */
+    public static final int FATAL_EXIT_STATUS = 125;
+
     private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
 
-    /** Exit status of the process after a fatal JVM error on the loop. */
-    public static final int FATAL_EXIT_STATUS = 125;
+    private static final int EPOLL_CLOEXEC = Linux.O_CLOEXEC;
+    private static final int EPOLL_CTL_ADD = 1;
+    private static final int EPOLL_CTL_DEL = 2;
+    private static final int EPOLL_CTL_MOD = 3;
+    private static final int EFD_CLOEXEC = Linux.O_CLOEXEC;
+    private static final int EFD_NONBLOCK = Linux.O_NONBLOCK;
+    /** struct epoll_event is packed on x86-64: u32 events, u64 data. */
+    private static final int EPOLL_EVENT_BYTES = 12;
+    private static final int MAX_EVENTS = 64;
+    /** struct pollfd: int fd, short events, short revents. */
+    private static final int POLLFD_BYTES = 8;
+    private static final int POLLNVAL = 0x020;
+    /** Zero-timeout polls after a direct fd's callback before the loop sleeps or runs tasks. */
+    private static final int DIRECT_BURST = 32;
+    /** The epoll data of the wake-up eventfd (watch serial numbers start at 1). */
+    private static final long WAKEUP_DATA = 0;
 
     /** Receives the epoll events reported for a watched fd. */
     @FunctionalInterface
@@ -73,51 +86,98 @@ public final class EventLoop implements AutoCloseable {
         int fd();
     }
 
-    private final MultiThreadIoEventLoopGroup group;
-    private final IoEventLoop loop;
-    private final Consumer<Throwable> uncaught;
+    private final Linux linux;
     private final String name;
-    /** Active watches by fd number; loop thread only. */
-    private final Map<Integer, Watch> watches = new HashMap<>();
+    private final Consumer<Throwable> uncaught;
+    private final Thread thread;
+    private final int epollFd;
+    private final int wakeupFd;
+    /** Loop thread only: epoll_wait's output, the poll set, epoll_ctl's input, the eventfd counter. */
+    private final NativeBuffer events = NativeBuffer.allocate(MAX_EVENTS * EPOLL_EVENT_BYTES);
+    private final NativeBuffer pollSet = NativeBuffer.allocate(2 * POLLFD_BYTES);
+    private final NativeBuffer ctlEvent = NativeBuffer.allocate(EPOLL_EVENT_BYTES);
+    private final NativeBuffer counter = NativeBuffer.allocate(8);
+    /** Eventfd counter value 1, for wake-ups from any thread (written once, then only read). */
+    private final NativeBuffer one = NativeBuffer.allocate(8);
 
-    private EventLoop(String threadName, Consumer<Throwable> uncaught) {
-        this.name = threadName;
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** Set by the thread that writes the eventfd; cleared by the loop once it read it. */
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    private volatile boolean shuttingDown;
+    private final CountDownLatch terminated = new CountDownLatch(1);
+
+    /** Active watches by fd number; loop thread only. */
+    private Watch[] watches = new Watch[64];
+    /** The watch polled directly, or null; loop thread only. */
+    private Watch direct;
+    private long nextSerial = 1;
+
+    private EventLoop(Linux linux, String name, Consumer<Throwable> uncaught) {
+        this.linux = linux;
+        this.name = name;
         this.uncaught = uncaught;
-        ThreadFactory threads = r -> {
-            Thread t = new Thread(r, threadName);
-            t.setDaemon(true);
-            return t;
-        };
-        this.group = new MultiThreadIoEventLoopGroup(1, threads, EpollIoHandler.newFactory());
-        this.loop = group.next();
+        this.epollFd = linux.epollCreate(EPOLL_CLOEXEC);
+        try {
+            this.wakeupFd = linux.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        } catch (LinuxException e) {
+            linux.close(epollFd);
+            throw e;
+        }
+        one.putLong(0, 1);
+        int r = control(EPOLL_CTL_ADD, wakeupFd, EPOLLIN, WAKEUP_DATA);
+        if (r < 0) {
+            linux.close(wakeupFd);
+            linux.close(epollFd);
+            throw new LinuxException("epoll_ctl(ADD, eventfd " + wakeupFd + ")", -r);
+        }
+        this.thread = new Thread(this::run, name);
+        thread.setDaemon(true);
+        thread.start();
     }
 
     /** A loop on a new daemon thread named {@code threadName}; uncaught exceptions are logged. */
-    public static EventLoop create(String threadName) {
-        return create(threadName, t -> LOG.log(System.Logger.Level.ERROR,
+    public static EventLoop create(Linux linux, String threadName) {
+        return create(linux, threadName, t -> LOG.log(System.Logger.Level.ERROR,
                 "uncaught exception on event loop " + threadName, t));
     }
 
     /** A loop whose uncaught callback exceptions go to {@code onUncaught} (on the loop thread). */
-    public static EventLoop create(String threadName, Consumer<Throwable> onUncaught) {
+    public static EventLoop create(Linux linux, String threadName, Consumer<Throwable> onUncaught) {
+        Objects.requireNonNull(linux, "linux");
         Objects.requireNonNull(threadName, "threadName");
         Objects.requireNonNull(onUncaught, "onUncaught");
-        return new EventLoop(threadName, onUncaught);
+        return new EventLoop(linux, threadName, onUncaught);
     }
 
     /** Whether the caller runs on the loop thread. */
     public boolean inLoop() {
-        return loop.inEventLoop();
+        return Thread.currentThread() == thread;
     }
 
-    /** Runs {@code task} on the loop, after the tasks already queued. */
+    /**
+     * Runs {@code task} on the loop, after the tasks already queued. Tasks handed over
+     * after {@link #close()} are dropped.
+     */
     public void execute(Runnable task) {
-        loop.execute(guard(task));
+        Objects.requireNonNull(task, "task");
+        if (shuttingDown) {
+            LOG.log(System.Logger.Level.DEBUG, "event loop " + name + " is shut down; task dropped");
+            return;
+        }
+        tasks.add(task);
+        if (!inLoop()) {
+            wakeUp();
+        }
     }
 
-    /** Runs {@code task} on the loop after {@code delay}. */
-    public ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
-        return loop.schedule(guard(task), delay, unit);
+    /** Makes the loop's wait return (eventfd write), once per batch of tasks. */
+    private void wakeUp() {
+        if (wakeupPending.compareAndSet(false, true)) {
+            long r = linux.writeRaw(wakeupFd, one.address(), 8);
+            if (r < 0 && r != -Errno.EBADF.number()) { // EBADF: the loop has ended
+                throw new LinuxException("write(eventfd " + wakeupFd + ")", (int) -r);
+            }
+        }
     }
 
     /**
@@ -141,63 +201,47 @@ public final class EventLoop implements AutoCloseable {
      * EBADF, or EPERM for a regular file) are thrown to the caller as {@link LinuxException}.
      */
     public Registration watch(int fd, FdHandler handler) {
-        Objects.requireNonNull(handler, "handler");
-        if (fd < 0) {
-            throw new IllegalArgumentException("fd " + fd);
-        }
-        Watch w = new Watch(fd, handler);
-        if (inLoop()) {
-            w.start();
-        } else {
-            Promise<Void> done = loop.newPromise();
-            loop.execute(() -> {
-                try {
-                    w.start();
-                    done.setSuccess(null);
-                } catch (Throwable t) {
-                    done.setFailure(t);
-                }
-            });
-            await(done, "watch fd " + fd);
-        }
-        return w;
+        return register(new Watch(fd, handler, false));
     }
 
-    /** Registers a Netty channel with this loop (used by {@link ControlChannel}). */
-    ChannelFuture register(Channel channel) {
-        return loop.register(channel);
+    /**
+     * Like {@link #watch}, but the loop polls this fd itself with poll(2) instead of
+     * through epoll, so that a waker's current-CPU hint reaches the loop thread (see the
+     * class comment). For the seccomp listener; at most one direct watch at a time.
+     */
+    public Registration watchDirect(int fd, FdHandler handler) {
+        return register(new Watch(fd, handler, true));
+    }
+
+    private Registration register(Watch w) {
+        if (inLoop()) {
+            w.start();
+            return w;
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        execute(() -> {
+            try {
+                w.start();
+                done.complete(null);
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            }
+        });
+        if (shuttingDown && !done.isDone()) {
+            throw new IllegalStateException("watch fd " + w.fd + ": event loop " + name + " is shut down");
+        }
+        await(done, "watch fd " + w.fd);
+        return w;
     }
 
     /**
      * Reports an exception that escaped a callback. A {@link VirtualMachineError} (out of
      * memory, stack overflow) leaves the loop's state unknown, and the call being handled
-     * would never be answered: the process exits with {@link #FATAL_EXIT_STATUS} after one
-     * line on stderr (shutdown hooks get two seconds, then it halts). Fail closed: the
-     * shim sees the sentry die and kills the workload.
+     * would never be answered: the process ends (see {@link #failClosed}).
      */
     void reportUncaught(Throwable t) {
         if (t instanceof VirtualMachineError fatal) {
-            try {
-                System.err.println("nsentry: sentry failed: " + fatal + " on event loop " + name
-                        + "; failing closed");
-                System.err.flush();
-                // Shutdown hooks (they remove the debug socket) get two seconds.
-                Thread watchdog = new Thread(() -> {
-                    try {
-                        Thread.sleep(2000);
-                    } catch (InterruptedException ignored) {
-                        // halt now
-                    }
-                    Runtime.getRuntime().halt(FATAL_EXIT_STATUS);
-                }, "nsentry-fatal-watchdog");
-                watchdog.setDaemon(true);
-                watchdog.start();
-                System.exit(FATAL_EXIT_STATUS);
-            } catch (Throwable again) {
-                // no memory even for that: halt at once
-            } finally {
-                Runtime.getRuntime().halt(FATAL_EXIT_STATUS);
-            }
+            failClosed(fatal.toString());
         }
         try {
             uncaught.accept(t);
@@ -206,40 +250,221 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
-    private Runnable guard(Runnable task) {
-        Objects.requireNonNull(task, "task");
-        return () -> {
-            try {
-                task.run();
-            } catch (Throwable t) {
-                reportUncaught(t);
-            }
-        };
+    /**
+     * Ends the process with {@link #FATAL_EXIT_STATUS} after one line on stderr (shutdown
+     * hooks, which remove the debug socket, get two seconds, then it halts). Fail closed:
+     * the shim sees the sentry die and kills the workload.
+     */
+    private void failClosed(String why) {
+        try {
+            System.err.println("nsentry: sentry failed: " + why + " on event loop " + name + "; failing closed");
+            System.err.flush();
+            Thread watchdog = new Thread(() -> {
+                try {
+                    Thread.sleep(2000);
+                } catch (InterruptedException ignored) {
+                    // halt now
+                }
+                Runtime.getRuntime().halt(FATAL_EXIT_STATUS);
+            }, "nsentry-fatal-watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
+            System.exit(FATAL_EXIT_STATUS);
+        } catch (Throwable again) {
+            // no memory even for that: halt at once
+        } finally {
+            Runtime.getRuntime().halt(FATAL_EXIT_STATUS);
+        }
     }
 
     /** Whether {@link #close()} has been called. */
     public boolean isShutdown() {
-        return group.isShuttingDown();
+        return shuttingDown;
     }
 
     /**
-     * Shuts the loop down: watches are cancelled (their fds stay open), Netty channels
-     * closed. From outside the loop, waits up to 5 s for the thread to end.
+     * Shuts the loop down: watches are cancelled (their fds stay open, except those whose
+     * owner asked to close them with the loop, the control socket's). From outside the
+     * loop, waits up to 5 s for the thread to end.
      */
     @Override
     public void close() {
-        Future<?> f = group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        if (!shuttingDown) {
+            shuttingDown = true;
+            if (!inLoop()) {
+                wakeUp();
+            }
+        }
         if (!inLoop()) {
-            f.awaitUninterruptibly(5, TimeUnit.SECONDS);
+            try {
+                terminated.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
     /** Waits until the loop thread has ended. */
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-        return group.awaitTermination(timeout, unit);
+        return terminated.await(timeout, unit);
     }
 
-    private static void await(Future<?> f, String what) {
+    // ------------------------------------------------------------------ the loop
+
+    private void run() {
+        try {
+            while (!shuttingDown) {
+                runTasks();
+                if (shuttingDown) {
+                    break;
+                }
+                int timeout = tasks.isEmpty() ? -1 : 0;
+                if (direct != null) {
+                    waitDirectAndEpoll(timeout);
+                } else {
+                    waitEpoll(timeout);
+                }
+            }
+        } catch (Throwable t) {
+            reportUncaught(t);
+            failClosed(String.valueOf(t));
+        } finally {
+            shutDownOnLoop();
+            terminated.countDown();
+        }
+    }
+
+    private void runTasks() {
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+            try {
+                task.run();
+            } catch (Throwable t) {
+                reportUncaught(t);
+            }
+        }
+    }
+
+    /**
+     * poll(2) on the direct fd and the epoll fd; then epoll's events, then the direct fd's
+     * callback. That order matters: an event that happened before a notification (a task's
+     * exit on its pidfd, a shim message) is seen before the notification, e.g. before a
+     * new task that reuses an exited one's pid is looked up. Then, while the direct fd stays
+     * readable, the same with a zero timeout, at most {@link #DIRECT_BURST} times: answering a
+     * notification usually lets the notifying task run at once on this CPU (the
+     * SYNC_WAKE_UP reply) and its next notification is pending when the answer returns; a
+     * zero-timeout poll finds it without the wait-queue setup of a sleeping one (~0.5 µs
+     * less per notification, BENCHMARKS.md). Queued tasks end the burst.
+     */
+    private void waitDirectAndEpoll(int timeout) {
+        if (!pollDirectAndEpoll(timeout)) {
+            return;
+        }
+        for (int i = 0; i < DIRECT_BURST && direct != null && tasks.isEmpty() && !shuttingDown; i++) {
+            if (!pollDirectAndEpoll(0)) {
+                return;
+            }
+        }
+    }
+
+    /** One poll of the direct fd and the epoll fd; whether the direct fd's callback ran. */
+    private boolean pollDirectAndEpoll(int timeout) {
+        Watch d = direct;
+        pollSet.putInt(0, d.fd);
+        pollSet.putInt(4, EPOLLIN); // events = POLLIN, revents = 0
+        pollSet.putInt(POLLFD_BYTES, epollFd);
+        pollSet.putInt(POLLFD_BYTES + 4, EPOLLIN);
+        int n = linux.pollRaw(pollSet.address(), 2, timeout);
+        if (n <= 0) {
+            if (n == 0 || n == -Errno.EINTR.number()) {
+                return false;
+            }
+            throw new LinuxException("poll(listener fd " + d.fd + ", epoll fd " + epollFd + ")", -n);
+        }
+        int directEvents = pollSet.getShort(6) & 0xffff;
+        int epollEvents = pollSet.getShort(POLLFD_BYTES + 6) & 0xffff;
+        if (epollEvents != 0) {
+            waitEpoll(0);
+        }
+        if ((directEvents & POLLNVAL) != 0) {
+            // Closed: poll would report it forever. After a cancel from another thread
+            // (the loop has not run the removal yet) that is expected.
+            if (direct == d) {
+                direct = null;
+            }
+            if (d.active.getAndSet(false)) {
+                reportUncaught(new IllegalStateException("directly polled fd " + d.fd + " was closed while watched"));
+            }
+            return false;
+        }
+        if (directEvents == 0 || direct != d) {
+            return false;
+        }
+        d.dispatch(directEvents);
+        return true;
+    }
+
+    private void waitEpoll(int timeout) {
+        int n = linux.epollWaitRaw(epollFd, events.address(), MAX_EVENTS, timeout);
+        if (n < 0) {
+            if (n == -Errno.EINTR.number()) {
+                return;
+            }
+            throw new LinuxException("epoll_wait(epoll fd " + epollFd + ")", -n);
+        }
+        for (int i = 0; i < n; i++) {
+            int off = i * EPOLL_EVENT_BYTES;
+            int bits = events.getInt(off);
+            long data = events.getLong(off + 4);
+            if (data == WAKEUP_DATA) {
+                drainWakeup();
+                continue;
+            }
+            int fd = (int) data;
+            Watch w = fd >= 0 && fd < watches.length ? watches[fd] : null;
+            // The serial tells a watch from an earlier one on a reused fd number whose
+            // event was already in this batch when it was cancelled.
+            if (w != null && w.serial == data >>> 32) {
+                w.dispatch(bits);
+            }
+        }
+    }
+
+    private void drainWakeup() {
+        long r = linux.readRaw(wakeupFd, counter.address(), 8);
+        if (r < 0 && r != -Errno.EAGAIN.number() && r != -Errno.EINTR.number()) {
+            throw new LinuxException("read(eventfd " + wakeupFd + ")", (int) -r);
+        }
+        // Tasks queued before this point are run next; those queued after wake us again.
+        wakeupPending.set(false);
+    }
+
+    /** On the loop thread, once: watches end, fds the loop owns are closed. */
+    private void shutDownOnLoop() {
+        shuttingDown = true;
+        for (Watch w : watches) {
+            if (w != null) {
+                w.endWithLoop();
+            }
+        }
+        if (direct != null) {
+            direct.endWithLoop();
+        }
+        Arrays.fill(watches, null);
+        direct = null;
+        tasks.clear();
+        linux.close(epollFd);
+        linux.close(wakeupFd);
+    }
+
+    /** epoll_ctl with {@code data} as the event's user data; 0 or {@code -errno}. */
+    private int control(int op, int fd, int interest, long data) {
+        ctlEvent.putInt(0, interest);
+        ctlEvent.putLong(4, data);
+        return linux.epollCtlRaw(epollFd, op, fd, ctlEvent.address());
+    }
+
+    private static void await(CompletableFuture<?> f, String what) {
         try {
             f.get(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -249,84 +474,117 @@ public final class EventLoop implements AutoCloseable {
             throw new IllegalStateException(what + ": event loop did not answer within 10 s", e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException) {
-                throw (RuntimeException) cause;
+            if (cause instanceof RuntimeException r) {
+                throw r;
             }
-            if (cause instanceof Error) {
-                throw (Error) cause;
+            if (cause instanceof Error err) {
+                throw err;
             }
             throw new IllegalStateException(what + ": " + cause, cause);
         }
     }
 
-    /** A level-triggered epoll watch on a raw fd. */
-    private final class Watch implements Registration {
-        private final FileDescriptor fd;
-        private final Handle handle = new Handle();
+    /** A level-triggered watch on a raw fd. */
+    final class Watch implements Registration {
+        private final int fd;
         private final FdHandler handler;
+        private final boolean polledDirectly;
         private final AtomicBoolean active = new AtomicBoolean(true);
-        private IoRegistration registration; // loop thread only
+        private long serial; // loop thread only
+        private int interest = EPOLLIN; // loop thread only
+        /** Closes the fd when the loop shuts down (the control socket). */
+        private volatile Runnable onLoopEnd;
 
-        Watch(int fd, FdHandler handler) {
-            // Never closed through this object: Netty only uses it for the fd number and,
-            // on cancel, to decide whether to epoll_ctl DEL (isOpen() stays true).
-            this.fd = new FileDescriptor(fd);
+        Watch(int fd, FdHandler handler, boolean polledDirectly) {
+            Objects.requireNonNull(handler, "handler");
+            if (fd < 0) {
+                throw new IllegalArgumentException("fd " + fd);
+            }
+            this.fd = fd;
             this.handler = handler;
+            this.polledDirectly = polledDirectly;
         }
 
-        /** On the loop: register with the epoll handler and ask for EPOLLIN. */
+        /** On the loop: add the fd to the epoll set, or make it the direct one. */
         void start() {
-            // Netty keys registrations by fd number: a second watch on the same number
-            // would silently replace (and on cancel, remove) the first.
-            Watch existing = watches.get(fd.intValue());
-            if (existing != null) {
+            if (shuttingDown) {
                 active.set(false);
-                throw new IllegalStateException("fd " + fd.intValue()
+                throw new IllegalStateException("watch fd " + fd + ": event loop " + name + " is shut down");
+            }
+            if ((fd < watches.length && watches[fd] != null) || (direct != null && direct.fd == fd)) {
+                active.set(false);
+                throw new IllegalStateException("fd " + fd
                         + " is already watched (cancel the old watch before closing its fd)");
             }
-            Future<IoRegistration> f = loop.register(handle);
-            if (!f.isDone()) {
-                throw new IllegalStateException("registration of fd " + fd.intValue() + " did not complete on the loop");
+            if (polledDirectly) {
+                if (direct != null) {
+                    active.set(false);
+                    throw new IllegalStateException("fd " + direct.fd + " is already the directly polled fd");
+                }
+                try {
+                    linux.fileFlags(fd); // a bad fd is refused now, as epoll_ctl would
+                } catch (LinuxException e) {
+                    active.set(false);
+                    throw e;
+                }
+                direct = this;
+                return;
             }
-            if (!f.isSuccess()) {
-                throw asLinuxException("epoll_ctl(ADD, fd " + fd.intValue() + ")", f.cause());
-            }
-            registration = f.getNow();
-            try {
-                registration.submit(EpollIoOps.EPOLLIN);
-            } catch (Exception e) {
-                registration.cancel();
+            serial = nextSerial++;
+            int r = control(EPOLL_CTL_ADD, fd, interest, data());
+            if (r < 0) {
                 active.set(false);
-                throw asLinuxException("epoll_ctl(ADD, fd " + fd.intValue() + ", EPOLLIN)", e);
+                throw new LinuxException("epoll_ctl(ADD, fd " + fd + ")", -r);
             }
-            watches.put(fd.intValue(), this);
+            if (fd >= watches.length) {
+                watches = Arrays.copyOf(watches, Math.max(fd + 1, watches.length * 2));
+            }
+            watches[fd] = this;
         }
 
-        /** What Netty's epoll handler sees. */
-        private final class Handle implements EpollIoHandle {
-            @Override
-            public FileDescriptor fd() {
-                return fd;
-            }
+        private long data() {
+            return (serial << 32) | (fd & 0xffffffffL);
+        }
 
-            @Override
-            public void handle(IoRegistration reg, IoEvent event) {
-                if (!active.get()) {
-                    return;
-                }
-                int events = ((EpollIoEvent) event).ops().value();
+        void dispatch(int bits) {
+            if (!active.get()) {
+                return;
+            }
+            try {
+                handler.onEvents(bits);
+            } catch (Throwable t) {
+                reportUncaught(t);
+            }
+        }
+
+        /**
+         * Also asks for EPOLLOUT ({@code writable}) or stops asking; on the loop. For the
+         * control socket while a write is pending.
+         */
+        void wantWritable(boolean writable) {
+            int want = writable ? EPOLLIN | EPOLLOUT : EPOLLIN;
+            if (want == interest || !active.get() || polledDirectly) {
+                return;
+            }
+            int r = control(EPOLL_CTL_MOD, fd, want, data());
+            if (r < 0) {
+                throw new LinuxException("epoll_ctl(MOD, fd " + fd + ")", -r);
+            }
+            interest = want;
+        }
+
+        /** Runs {@code r} (on the loop) if the loop shuts down while this watch is active. */
+        void onLoopEnd(Runnable r) {
+            onLoopEnd = r;
+        }
+
+        void endWithLoop() {
+            if (active.getAndSet(false) && onLoopEnd != null) {
                 try {
-                    handler.onEvents(events);
+                    onLoopEnd.run();
                 } catch (Throwable t) {
-                    reportUncaught(t);
+                    LOG.log(System.Logger.Level.DEBUG, "closing fd " + fd + " with the loop", t);
                 }
-            }
-
-            /** Netty closes handles when the loop shuts down; the fd is not ours to close. */
-            @Override
-            public void close() {
-                active.set(false);
-                watches.remove(fd.intValue(), Watch.this);
             }
         }
 
@@ -338,14 +596,24 @@ public final class EventLoop implements AutoCloseable {
             if (inLoop()) {
                 cancelOnLoop();
             } else {
-                loop.execute(this::cancelOnLoop);
+                execute(this::cancelOnLoop);
             }
         }
 
         private void cancelOnLoop() {
-            watches.remove(fd.intValue(), this);
-            if (registration != null) {
-                registration.cancel();
+            if (polledDirectly) {
+                if (direct == this) {
+                    direct = null;
+                }
+                return;
+            }
+            if (fd < watches.length && watches[fd] == this) {
+                watches[fd] = null;
+                int r = control(EPOLL_CTL_DEL, fd, 0, 0);
+                // EBADF/ENOENT: the fd was closed (and so left the epoll set) before the cancel.
+                if (r < 0 && r != -Errno.EBADF.number() && r != -Errno.ENOENT.number()) {
+                    reportUncaught(new LinuxException("epoll_ctl(DEL, fd " + fd + ")", -r));
+                }
             }
         }
 
@@ -357,15 +625,17 @@ public final class EventLoop implements AutoCloseable {
                     cancelOnLoop();
                 }
                 try {
-                    fd.close();
-                } catch (Exception e) {
+                    linux.close(fd);
+                } catch (LinuxException e) {
                     reportUncaught(e);
                 }
             };
             if (inLoop()) {
                 r.run();
+            } else if (shuttingDown) {
+                linux.close(fd);
             } else {
-                loop.execute(r);
+                execute(r);
             }
         }
 
@@ -376,19 +646,7 @@ public final class EventLoop implements AutoCloseable {
 
         @Override
         public int fd() {
-            return fd.intValue();
+            return fd;
         }
-    }
-
-    private static LinuxException asLinuxException(String call, Throwable t) {
-        // Netty's Errors.NativeIoException carries the negated errno.
-        if (t instanceof io.netty.channel.unix.Errors.NativeIoException) {
-            int err = -((io.netty.channel.unix.Errors.NativeIoException) t).expectedErr();
-            return new LinuxException(call, Math.abs(err));
-        }
-        if (t instanceof java.io.UncheckedIOException && t.getCause() != null) {
-            return asLinuxException(call, t.getCause());
-        }
-        return new LinuxException(call, nsentry.abi.Errno.EIO.number(), String.valueOf(t), t);
     }
 }

@@ -133,6 +133,9 @@ public final class Linux {
         private final CallContext iRetIPPI = context(INT, INT, PTR, PTR, INT);
         private final CallContext iRetIPIIP = context(INT, INT, PTR, INT, INT, PTR);
         private final CallContext iRetV = context(INT);
+        private final CallContext iRetIIIL = context(INT, INT, INT, INT, LONG);
+        private final CallContext iRetILII = context(INT, INT, LONG, INT, INT);
+        private final CallContext lRetILLI = context(LONG, INT, LONG, LONG, INT);
 
         private final long syscall;
         private final long ioctl;
@@ -155,6 +158,11 @@ public final class Linux {
         private final long statx;
         private final long kill;
         private final long getpid;
+        private final long epollCreate1;
+        private final long epollCtl;
+        private final long epollWait;
+        private final long eventfd;
+        private final long send;
 
         LibC(Library c) {
             syscall = symbol(c, "syscall");
@@ -178,6 +186,11 @@ public final class Linux {
             statx = symbol(c, "statx");
             kill = symbol(c, "kill");
             getpid = symbol(c, "getpid");
+            epollCreate1 = symbol(c, "epoll_create1");
+            epollCtl = symbol(c, "epoll_ctl");
+            epollWait = symbol(c, "epoll_wait");
+            eventfd = symbol(c, "eventfd");
+            send = symbol(c, "send");
         }
 
         private static CallContext context(Type result, Type... params) {
@@ -336,6 +349,35 @@ public final class Linux {
 
         int getpid() {
             return (int) invoker.invokeN0(iRetV, getpid);
+        }
+
+        int epoll_create1(int flags) {
+            return (int) invoker.invokeN1(iRetI, epollCreate1, flags);
+        }
+
+        /** epoll_ctl(2) with the struct epoll_event at {@code event}. */
+        int epoll_ctl(int epfd, int op, int fd, long event) {
+            return (int) invoker.invokeN4(iRetIIIL, epollCtl, epfd, op, fd, event);
+        }
+
+        int epoll_wait(int epfd, long events, int maxEvents, int timeoutMillis) {
+            return (int) invoker.invokeN4(iRetILII, epollWait, epfd, events, maxEvents, timeoutMillis);
+        }
+
+        int eventfd(int initval, int flags) {
+            return (int) invoker.invokeN2(iRetII, eventfd, initval, flags);
+        }
+
+        long read(int fd, long buf, long count) {
+            return invoker.invokeN3(lRetIPL, read, fd, buf, count);
+        }
+
+        long write(int fd, long buf, long count) {
+            return invoker.invokeN3(lRetIPL, write, fd, buf, count);
+        }
+
+        long send(int fd, long buf, long count, int flags) {
+            return invoker.invokeN4(lRetILLI, send, fd, buf, count, flags);
         }
 
         /** {@code size} bytes (at least one) of native memory; the caller frees it. */
@@ -731,7 +773,60 @@ public final class Linux {
 
     /** poll(2) of one struct pollfd at {@code pollfd}; returns the count, or {@code -errno}. */
     int pollRaw(long pollfd, int timeoutMillis) {
-        int r = libc.poll(pollfd, 1, timeoutMillis);
+        return pollRaw(pollfd, 1, timeoutMillis);
+    }
+
+    /** poll(2) of {@code nfds} struct pollfds at {@code pollfds}; returns the count, or {@code -errno}. */
+    int pollRaw(long pollfds, int nfds, int timeoutMillis) {
+        int r = libc.poll(pollfds, nfds, timeoutMillis);
+        return r < 0 ? -errno() : r;
+    }
+
+    /** epoll_create1(2). */
+    int epollCreate(int flags) {
+        int r = libc.epoll_create1(flags);
+        if (r < 0) {
+            throw fail("epoll_create1(0" + Integer.toOctalString(flags) + ")");
+        }
+        return r;
+    }
+
+    /** epoll_ctl(2) with the struct epoll_event at {@code event} (12 bytes, packed); 0 or {@code -errno}. */
+    int epollCtlRaw(int epfd, int op, int fd, long event) {
+        int r = libc.epoll_ctl(epfd, op, fd, event);
+        return r < 0 ? -errno() : r;
+    }
+
+    /** epoll_wait(2) into {@code maxEvents} struct epoll_events at {@code events}; the count or {@code -errno}. */
+    int epollWaitRaw(int epfd, long events, int maxEvents, int timeoutMillis) {
+        int r = libc.epoll_wait(epfd, events, maxEvents, timeoutMillis);
+        return r < 0 ? -errno() : r;
+    }
+
+    /** eventfd(2). */
+    int eventfd(int initval, int flags) {
+        int r = libc.eventfd(initval, flags);
+        if (r < 0) {
+            throw fail("eventfd(" + initval + ", 0" + Integer.toOctalString(flags) + ")");
+        }
+        return r;
+    }
+
+    /** read(2) into native memory; the count, or {@code -errno}. */
+    long readRaw(int fd, long buf, long count) {
+        long r = libc.read(fd, buf, count);
+        return r < 0 ? -errno() : r;
+    }
+
+    /** write(2) from native memory; the count, or {@code -errno}. */
+    long writeRaw(int fd, long buf, long count) {
+        long r = libc.write(fd, buf, count);
+        return r < 0 ? -errno() : r;
+    }
+
+    /** send(2) with MSG_NOSIGNAL from native memory (a closed peer is EPIPE, not SIGPIPE); the count, or {@code -errno}. */
+    long sendRaw(int fd, long buf, long count) {
+        long r = libc.send(fd, buf, count, MSG_NOSIGNAL);
         return r < 0 ? -errno() : r;
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -41,7 +42,7 @@ class ControlChannelTest {
 
     @BeforeEach
     void open() {
-        loop = EventLoop.create("control-test");
+        loop = EventLoop.create(LINUX, "control-test");
         int[] sv = LINUX.socketPair(Linux.SOCK_STREAM);
         peer = sv[1];
         peerOpen = true;
@@ -303,7 +304,7 @@ class ControlChannelTest {
         peer = sv[1];
         BlockingQueue<Throwable> uncaught = new LinkedBlockingQueue<>();
         loop.close();
-        loop = EventLoop.create("control-test-2", uncaught::add);
+        loop = EventLoop.create(LINUX, "control-test-2", uncaught::add);
         channel = ControlChannel.open(loop, LINUX, sv[0], new ControlChannel.Listener() {
             @Override
             public void onMessage(ShimMessage m) {
@@ -318,5 +319,53 @@ class ControlChannelTest {
         peerWrite(FrameCodec.encode(hello(1)));
         assertEquals("message handler failed: java.lang.IllegalStateException: boom", nextClosed());
         assertEquals("boom", uncaught.poll(5, TimeUnit.SECONDS).getMessage());
+    }
+
+    @Test
+    void writesTheSocketCannotTakeWaitInOrderUntilThePeerReads() throws Exception {
+        // ~4 MiB in frames of ~300 KiB: far more than a unix socket buffers, sent from the
+        // loop (as the sentry does) while the peer reads nothing.
+        int frames = 14;
+        String big = "y".repeat(300_000);
+        CountDownLatch queued = new CountDownLatch(1);
+        loop.execute(() -> {
+            for (int i = 0; i < frames; i++) {
+                channel.send(SentryMessage.newBuilder().setKillTree(KillTree.newBuilder().setReason(i + ":" + big)).build());
+            }
+            queued.countDown();
+        });
+        assertTrue(queued.await(5, TimeUnit.SECONDS), "send does not block the loop");
+        CountDownLatch loopFree = new CountDownLatch(1);
+        loop.execute(loopFree::countDown);
+        assertTrue(loopFree.await(5, TimeUnit.SECONDS), "the loop runs on while the socket is full");
+        FrameReader<SentryMessage> r = new FrameReader<>(SentryMessage.parser(), LIMIT);
+        byte[] b = new byte[65536];
+        for (int i = 0; i < frames; i++) {
+            SentryMessage m;
+            while ((m = r.next()) == null) {
+                int n = LINUX.read(peer, b);
+                assertTrue(n > 0, "EOF after " + i + " frames");
+                r.feed(b, 0, n);
+            }
+            assertEquals(i + ":" + big, m.getKillTree().getReason());
+        }
+        assertTrue(channel.isOpen());
+    }
+
+    @Test
+    void writeToAPeerThatClosedEndsTheSession() throws Exception {
+        closePeer();
+        // The EOF may be read first, or the write may fail first (EPIPE, never SIGPIPE).
+        channel.send(SentryMessage.newBuilder().setKillTree(KillTree.newBuilder().setReason("x")).build());
+        String reason = nextClosed();
+        assertTrue(reason.equals("EOF") || reason.startsWith("write failed: EPIPE"), reason);
+        assertNoMoreEvents();
+    }
+
+    @Test
+    void closingTheLoopClosesTheSocket() throws Exception {
+        loop.close();
+        assertEquals(0, LINUX.read(peer, new byte[8]), "peer sees EOF");
+        assertNoMoreEvents();
     }
 }

@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 
 import nsentry.abi.Errno;
@@ -233,18 +235,20 @@ class SeccompListenerTest {
         }
     }
 
-    @Test
-    void eventLoopWatchSeesNotificationsAndHangup() throws Exception {
+    /** Both ways the loop can watch the listener: poll(2) directly (the sentry's) and epoll. */
+    @ParameterizedTest(name = "direct={0}")
+    @ValueSource(booleans = {true, false})
+    void eventLoopWatchSeesNotificationsAndHangup(boolean direct) throws Exception {
         int count = 200;
         try (NotifTarget t = start("values", Integer.toString(count));
-                EventLoop loop = EventLoop.create("test-loop")) {
+                EventLoop loop = EventLoop.create(LINUX, "test-loop")) {
             SeccompListener l = t.listener();
             assertTrue(l.enableSyncWakeup(), "kernel 6.6+ supports SYNC_WAKE_UP");
             AtomicInteger answered = new AtomicInteger();
             CompletableFuture<Integer> hangup = new CompletableFuture<>();
             List<Throwable> errors = new ArrayList<>();
             EventLoop.Registration[] reg = new EventLoop.Registration[1];
-            reg[0] = loop.watch(l.fd(), events -> {
+            EventLoop.FdHandler handler = events -> {
                 if ((events & EventLoop.EPOLLIN) != 0) {
                     Notification n = l.receivePending();
                     if (n != null) {
@@ -255,7 +259,8 @@ class SeccompListenerTest {
                     reg[0].cancel();
                     hangup.complete(answered.get());
                 }
-            });
+            };
+            reg[0] = direct ? loop.watchDirect(l.fd(), handler) : loop.watch(l.fd(), handler);
             t.go();
             assertEquals(count, hangup.get(30, TimeUnit.SECONDS));
             assertFalse(reg[0].isActive());
@@ -270,7 +275,7 @@ class SeccompListenerTest {
 
     @Test
     void pidfdBecomesReadableOnExit() throws Exception {
-        try (NotifTarget t = start("hang"); EventLoop loop = EventLoop.create("pidfd-loop")) {
+        try (NotifTarget t = start("hang"); EventLoop loop = EventLoop.create(LINUX, "pidfd-loop")) {
             CountDownLatch exited = new CountDownLatch(1);
             AtomicInteger calls = new AtomicInteger();
             EventLoop.Registration[] reg = new EventLoop.Registration[1];

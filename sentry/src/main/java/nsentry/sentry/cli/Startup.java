@@ -3,15 +3,13 @@ package nsentry.sentry.cli;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
-import io.netty.util.internal.logging.InternalLoggerFactory;
-import io.netty.util.internal.logging.JdkLoggerFactory;
-
 import nsentry.syscall.EventLoop;
 import nsentry.syscall.Linux;
 
 /**
- * The sentry's slow start-up pieces, begun at once on their own threads so that they
- * overlap with command-line parsing: the native bindings and the event loop.
+ * The sentry's slow start-up piece, begun at once on its own thread so that it overlaps
+ * with command-line parsing: the native bindings (jffi loads its JNI library), then the
+ * event loop that needs them.
  */
 final class Startup {
     private final CompletableFuture<Linux> linux;
@@ -23,12 +21,8 @@ final class Startup {
     }
 
     static Startup begin() {
-        // Netty picks its logger by probing for SLF4J and Log4J; each absent class is looked
-        // for in every jar of the class path (~25 jars opened). nsentry ships neither, so the
-        // probe would end at JDK logging anyway: name it.
-        InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
-        return new Startup(CompletableFuture.supplyAsync(Linux::load, Startup::daemon),
-                CompletableFuture.supplyAsync(() -> EventLoop.create("nsentry-sentry"), Startup::daemon));
+        CompletableFuture<Linux> linux = CompletableFuture.supplyAsync(Linux::load, Startup::daemon);
+        return new Startup(linux, linux.thenApply(l -> EventLoop.create(l, "nsentry-sentry")));
     }
 
     private static void daemon(Runnable r) {

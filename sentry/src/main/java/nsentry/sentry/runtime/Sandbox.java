@@ -55,6 +55,7 @@ public final class Sandbox implements ControlChannel.Listener {
     private IdMap[] launchedRootView;
     private boolean shimClosed;
     private SeccompListener listener;
+    private EventLoop.Registration listenerWatch;
     private WorkloadMemory memory;
     private Kernel kernel;
     private SyscallTable table;
@@ -155,7 +156,7 @@ public final class Sandbox implements ControlChannel.Listener {
             tracer.note(now(), started.getPid(), "workload started: " + String.join(" ", options.command())
                     + " (intercepting " + started.getFilteredSyscallsCount() + " syscalls)");
         }
-        loop.watch(listenerFd, this::onNotification);
+        listenerWatch = loop.watchDirect(listenerFd, this::onNotification);
         debug = DebugServer.start(kernel, err); // nsentry ps / ns; reads the model on this loop only
     }
 
@@ -222,6 +223,10 @@ public final class Sandbox implements ControlChannel.Listener {
             debug.close(); // removes the socket, on every path that ends the sandbox
             debug = null;
         }
+        if (listenerWatch != null) {
+            listenerWatch.cancel(); // before the close: the loop polls this fd
+            listenerWatch = null;
+        }
         if (listener != null) {
             listener.close();
             listener = null;
@@ -232,7 +237,7 @@ public final class Sandbox implements ControlChannel.Listener {
     // ------------------------------------------------------------------ notifications
 
     /**
-     * The listener fd is readable: receive one notification without polling again (epoll
+     * The listener fd is readable: receive one notification without polling again (poll
      * just said one is pending, and only the sentry receives, so RECV cannot block: a
      * notification whose thread died meanwhile comes back as ENOENT).
      */

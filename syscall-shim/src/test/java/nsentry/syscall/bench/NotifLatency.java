@@ -24,10 +24,11 @@ import nsentry.syscall.SeccompListener;
  * (cp.txt from {@code mvn dependency:build-classpath -Dmdep.outputFile=target/cp.txt}).
  *
  * <p>Modes: {@code blocking} — a dedicated thread blocked in NOTIF_RECV (the floor);
- * {@code loop} — the sentry's shape: Netty epoll loop, level-triggered watch,
- * {@link SeccompListener#receivePending()}; {@code loop+poll} — the same with
- * {@link SeccompListener#receive()} (extra poll(2) per notification). Each with and
- * without SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP.
+ * {@code loop-direct} — the sentry's shape: {@link EventLoop#watchDirect} (the loop sleeps
+ * in poll(2) on the listener and its epoll fd), {@link SeccompListener#receivePending()};
+ * {@code loop} — the listener watched through epoll like any other fd;
+ * {@code loop+poll} — that with {@link SeccompListener#receive()} (extra poll(2) per
+ * notification). Each with and without SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP.
  */
 public final class NotifLatency {
     private NotifLatency() {}
@@ -41,7 +42,7 @@ public final class NotifLatency {
         Path exe = NotifTarget.compile();
         List<Result> results = new ArrayList<>();
         for (boolean sync : new boolean[] {true, false}) {
-            for (String mode : new String[] {"blocking", "loop", "loop+poll"}) {
+            for (String mode : new String[] {"blocking", "loop-direct", "loop", "loop+poll"}) {
                 for (int r = 0; r < runs; r++) {
                     results.add(run(linux, exe, mode, sync, iterations));
                 }
@@ -80,17 +81,19 @@ public final class NotifLatency {
                     th.join(TimeUnit.SECONDS.toMillis(10));
                     return res;
                 }
-                case "loop", "loop+poll" -> {
+                case "loop-direct", "loop", "loop+poll" -> {
                     boolean poll = mode.equals("loop+poll");
-                    try (EventLoop loop = EventLoop.create("bench-loop")) {
-                        EventLoop.Registration reg = loop.watch(l.fd(), events -> {
+                    try (EventLoop loop = EventLoop.create(linux, "bench-loop")) {
+                        EventLoop.FdHandler answer = events -> {
                             if ((events & EventLoop.EPOLLIN) != 0) {
                                 Notification n = poll ? l.receive() : l.receivePending();
                                 if (n != null) {
                                     l.respondValue(n.id(), 1);
                                 }
                             }
-                        });
+                        };
+                        EventLoop.Registration reg = mode.equals("loop-direct")
+                                ? loop.watchDirect(l.fd(), answer) : loop.watch(l.fd(), answer);
                         t.go();
                         Result res = parse(name, t.readLine());
                         reg.cancel();
