@@ -28,6 +28,16 @@ public final class SetnsRules {
     }
 
     /**
+     * The namespace types whose install consults {@link TaskFacts}: mnt (mntns_install:
+     * fs->users, the root), user (userns_install: thread_group_empty, fs->users) and time
+     * (timens_install: current_is_single_threaded). Joining any other type needs only the
+     * caller's credentials, so the sentry can skip gathering the facts (a /proc read) for
+     * them; SetnsRulesTest checks that the facts make no difference there.
+     */
+    public static final long TYPES_CONSULTING_TASK_FACTS = CloneFlags.CLONE_NEWNS | CloneFlags.CLONE_NEWUSER
+            | CloneFlags.CLONE_NEWTIME;
+
+    /**
      * setns(fd, nstype) with an nsfs fd for {@code target}: nstype not 0 and not the
      * namespace's CLONE_NEW* value → EINVAL; then that type's install checks.
      */

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import nsentry.abi.Capability;
 import nsentry.abi.Errno;
+import nsentry.abi.SyscallException;
 import nsentry.nsfs.SetnsRules.PidfdTarget;
 import org.junit.jupiter.api.Test;
 
@@ -170,5 +171,47 @@ class SetnsRulesTest {
                 (int) CLONE_NEWNS, true));
         SetnsRules.setnsPidfd(root, fx.facts().withFsShared(true), t2, PidfdTarget.ALIVE,
                 (int) (CLONE_NEWNS | CLONE_NEWUTS), true);
+    }
+
+    /** What lets the sentry skip TaskFacts for the other types (TYPES_CONSULTING_TASK_FACTS). */
+    @Test
+    void typesThatDoNotConsultTaskFactsIgnoreThem() throws Exception {
+        TaskFacts odd = new TaskFacts(7, true, true, true, fx.facts().activePidNs(), true, true);
+        TaskState other = fx.unshare(fx.state(fx.user(1001)), CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS
+                | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWPID);
+        TaskState mine = fx.unshare(user, CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC
+                | CLONE_NEWCGROUP | CLONE_NEWPID);
+        int checked = 0;
+        for (NsType type : NsType.values()) {
+            if ((type.cloneFlag() & SetnsRules.TYPES_CONSULTING_TASK_FACTS) != 0) {
+                continue;
+            }
+            for (TaskState caller : new TaskState[] {user, root, mine}) {
+                for (TaskState owner : new TaskState[] {root, other, mine}) {
+                    Namespace ns = owner.namespace(type);
+                    if (ns == null) {
+                        continue;
+                    }
+                    Object plain = outcome(() -> SetnsRules.setnsFd(caller, fx.facts(), ns, 0));
+                    Object withOdd = outcome(() -> SetnsRules.setnsFd(caller, odd, ns, 0));
+                    assertEquals(plain, withOdd, type + " from " + caller + " into " + ns);
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked >= 15, "checked " + checked);
+    }
+
+    private interface Join {
+        TaskState run() throws SyscallException;
+    }
+
+    /** The resulting state, or the errno. */
+    private static Object outcome(Join j) {
+        try {
+            return j.run();
+        } catch (SyscallException e) {
+            return e.errno();
+        }
     }
 }

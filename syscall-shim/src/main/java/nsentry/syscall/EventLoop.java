@@ -42,7 +42,10 @@ public final class EventLoop implements AutoCloseable {
     /** Exit status of the process after a fatal error on the loop. */
     public static final int FATAL_EXIT_STATUS = 125;
 
-    private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
+    /** Created on first use: System.getLogger boots java.util.logging (~10 ms of start-up). */
+    private static final class Log {
+        static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
+    }
 
     private static final int EPOLL_CLOEXEC = Linux.O_CLOEXEC;
     private static final int EPOLL_CTL_ADD = 1;
@@ -137,7 +140,7 @@ public final class EventLoop implements AutoCloseable {
 
     /** A loop on a new daemon thread named {@code threadName}; uncaught exceptions are logged. */
     public static EventLoop create(Linux linux, String threadName) {
-        return create(linux, threadName, t -> LOG.log(System.Logger.Level.ERROR,
+        return create(linux, threadName, t -> Log.LOG.log(System.Logger.Level.ERROR,
                 "uncaught exception on event loop " + threadName, t));
     }
 
@@ -161,7 +164,7 @@ public final class EventLoop implements AutoCloseable {
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
         if (shuttingDown) {
-            LOG.log(System.Logger.Level.DEBUG, "event loop " + name + " is shut down; task dropped");
+            Log.LOG.log(System.Logger.Level.DEBUG, "event loop " + name + " is shut down; task dropped");
             return;
         }
         tasks.add(task);
@@ -246,7 +249,7 @@ public final class EventLoop implements AutoCloseable {
         try {
             uncaught.accept(t);
         } catch (Throwable again) {
-            LOG.log(System.Logger.Level.ERROR, "uncaught-exception handler of " + name + " failed", again);
+            Log.LOG.log(System.Logger.Level.ERROR, "uncaught-exception handler of " + name + " failed", again);
         }
     }
 
@@ -583,7 +586,7 @@ public final class EventLoop implements AutoCloseable {
                 try {
                     onLoopEnd.run();
                 } catch (Throwable t) {
-                    LOG.log(System.Logger.Level.DEBUG, "closing fd " + fd + " with the loop", t);
+                    Log.LOG.log(System.Logger.Level.DEBUG, "closing fd " + fd + " with the loop", t);
                 }
             }
         }

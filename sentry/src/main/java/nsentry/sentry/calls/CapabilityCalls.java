@@ -43,7 +43,7 @@ public final class CapabilityCalls {
      */
     private static Header header(Call c) throws SyscallException, TaskGone {
         long hdr = c.arg(0);
-        c.describe(ptr(hdr) + ", " + ptr(c.arg(1)));
+        c.describe(() -> ptr(hdr) + ", " + ptr(c.arg(1)));
         byte[] h = c.read(hdr, 8);
         Header header = new Header(u32(h, 0), u32(h, 4), wordsFor(u32(h, 0)));
         if (header.words() < 0) {
@@ -108,7 +108,7 @@ public final class CapabilityCalls {
         byte[] d = c.read(data, 12 * words);
         // mk_kernel_cap: bits above CAP_LAST_CAP are masked off, not refused
         CapabilityRules.CapSets sets = CapabilityRules.decode(d, words);
-        c.describe("{version=0x" + Integer.toHexString(version) + ", pid=" + pid + "}, {effective=0x"
+        c.describe(() -> "{version=0x" + Integer.toHexString(version) + ", pid=" + pid + "}, {effective=0x"
                 + Long.toHexString(sets.effective()) + ", permitted=0x" + Long.toHexString(sets.permitted())
                 + ", inheritable=0x" + Long.toHexString(sets.inheritable()) + "}");
         Credentials next = CapabilityRules.capset(c.task().state().cred(), sets);
@@ -123,7 +123,7 @@ public final class CapabilityCalls {
         long a4 = c.arg(3);
         long a5 = c.arg(4);
         Credentials cr = c.task().state().cred();
-        c.describe(prctlName(option) + ", " + a2 + (option == Prctl.PR_CAP_AMBIENT ? ", " + a3 : ""));
+        c.describe(() -> prctlName(option) + ", " + a2 + (option == Prctl.PR_CAP_AMBIENT ? ", " + a3 : ""));
         switch (option) {
             case Prctl.PR_CAPBSET_READ -> {
                 return Verdict.value(CapabilityRules.capbsetRead(cr, a2));

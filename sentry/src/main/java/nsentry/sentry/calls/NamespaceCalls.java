@@ -36,7 +36,7 @@ public final class NamespaceCalls {
     public Verdict unshare(Call c) throws SyscallException {
         long flags = c.arg(0);
         Task t = c.task();
-        c.describe(CloneFlags.describe(flags, false));
+        c.describe(() -> CloneFlags.describe(flags, false));
         TaskState before = t.state();
         TaskState after = UnshareRules.unshare(before, kernel.facts(t), flags, kernel.registry(),
                 label("unshare", t));
@@ -56,7 +56,7 @@ public final class NamespaceCalls {
     public Verdict clone(Call c) throws SyscallException {
         long flags = c.arg(0);
         Task t = c.task();
-        c.describe(CloneFlags.describe(flags, true) + ", " + ptr(c.arg(1)));
+        c.describe(() -> CloneFlags.describe(flags, true) + ", " + ptr(c.arg(1)));
         TaskState child = CloneRules.child(t.state(), kernel.facts(t), flags, false, kernel.registry(),
                 label("clone", t));
         if ((flags & CloneFlags.CLONE_NS_CLONE) == 0) {
@@ -70,11 +70,11 @@ public final class NamespaceCalls {
     public Verdict clone3(Call c) throws SyscallException, TaskGone {
         long addr = c.arg(0);
         long size = c.arg(1);
-        c.describe(ptr(addr) + ", " + size);
+        c.describe(() -> ptr(addr) + ", " + size);
         CloneRules.checkClone3Size(size);
         byte[] raw = c.read(addr, (int) size);
         long flags = u64(raw, 0);
-        c.describe("{flags=" + CloneFlags.describe(flags, false) + ", exit_signal=" + u64(raw, 32) + "}, " + size);
+        c.describe(() -> "{flags=" + CloneFlags.describe(flags, false) + ", exit_signal=" + u64(raw, 32) + "}, " + size);
         CloneRules.validateClone3Args(size, raw);
         Task t = c.task();
         if ((flags & CloneFlags.CLONE_NS_ALL) == 0) {
@@ -114,12 +114,15 @@ public final class NamespaceCalls {
         int nstype = c.intArg(1);
         Task t = c.task();
         NsFiles.FdTarget target = nsFiles.identify(c, fd);
-        c.describe(fd + "<" + target.describe() + ">, " + (nstype == 0 ? "0" : CloneFlags.describe(nstype & 0xffffffffL, false)));
+        c.describe(() -> fd + "<" + target.describe() + ">, " + (nstype == 0 ? "0" : CloneFlags.describe(nstype & 0xffffffffL, false)));
         TaskState before = t.state();
         TaskState after;
         if (target instanceof NsFiles.NsTarget ns) {
             c.touched(ns.namespace());
-            after = SetnsRules.setnsFd(before, kernel.facts(t), ns.namespace(), nstype);
+            // Joining a uts/ipc/net/cgroup/pid namespace consults no thread count: skip the /proc read.
+            boolean consults = (ns.namespace().type().cloneFlag() & SetnsRules.TYPES_CONSULTING_TASK_FACTS) != 0;
+            after = SetnsRules.setnsFd(before, consults ? kernel.facts(t) : kernel.factsWithoutProcReads(t),
+                    ns.namespace(), nstype);
         } else if (target instanceof NsFiles.PidfdTarget p) {
             SetnsRules.checkSetnsFlags(nstype); // flags before the target (check_setns_flags)
             ProcStatus status = p.pid() > 0 ? ProcStatus.read(p.pid()) : null;

@@ -3,6 +3,7 @@ package nsentry.sentry.dispatch;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 import nsentry.abi.Errno;
 import nsentry.abi.SyscallException;
@@ -66,8 +67,14 @@ public final class Call {
         return decodedArgs;
     }
 
-    public Call describe(String args) {
-        this.decodedArgs = args;
+    /**
+     * Sets the trace's decoded arguments, built by {@code args} only when the call is
+     * traced: with tracing off, describing a call costs nothing.
+     */
+    public Call describe(Supplier<String> args) {
+        if (tracing) {
+            this.decodedArgs = args.get();
+        }
         return this;
     }
 

@@ -181,6 +181,15 @@ public final class Kernel implements TaskTable.StateListener {
                 t.state().activePidNs(), t.chrooted(), t.pidNsInit());
     }
 
+    /**
+     * The facts without the /proc reads behind {@link #facts} (thread count, fs sharing):
+     * for rules that do not consult those, e.g. joining a namespace of a type outside
+     * {@code SetnsRules.TYPES_CONSULTING_TASK_FACTS}.
+     */
+    public TaskFacts factsWithoutProcReads(Task t) {
+        return new TaskFacts(1, false, false, false, t.state().activePidNs(), t.chrooted(), t.pidNsInit());
+    }
+
     // ------------------------------------------------------------------ reference counting
 
     @Override
