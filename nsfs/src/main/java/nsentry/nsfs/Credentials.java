@@ -128,4 +128,38 @@ public record Credentials(Kuid uid, Kuid euid, Kuid suid, Kuid fsuid, Kgid gid, 
                         capEffective, capBounding, capAmbient, securebits)
                 + " userns=" + userNs.inode();
     }
+
+    // equals/hashCode written out: a record's generated ones bootstrap
+    // java.lang.runtime.ObjectMethods on first use (tens of ms on JDK 17, inside whichever
+    // syscall compares a model value first). StartupCostIT checks none is left.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Credentials c && c.uid.equals(uid) && c.euid.equals(euid) && c.suid.equals(suid)
+                && c.fsuid.equals(fsuid) && c.gid.equals(gid) && c.egid.equals(egid) && c.sgid.equals(sgid)
+                && c.fsgid.equals(fsgid) && c.groups.equals(groups) && c.capInheritable == capInheritable
+                && c.capPermitted == capPermitted && c.capEffective == capEffective && c.capBounding == capBounding
+                && c.capAmbient == capAmbient && c.securebits == securebits && c.keepCaps == keepCaps
+                && c.userNs == userNs;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = uid.hashCode();
+        h = h * 31 + euid.hashCode();
+        h = h * 31 + suid.hashCode();
+        h = h * 31 + fsuid.hashCode();
+        h = h * 31 + gid.hashCode();
+        h = h * 31 + egid.hashCode();
+        h = h * 31 + sgid.hashCode();
+        h = h * 31 + fsgid.hashCode();
+        h = h * 31 + groups.hashCode();
+        h = h * 31 + Long.hashCode(capInheritable);
+        h = h * 31 + Long.hashCode(capPermitted);
+        h = h * 31 + Long.hashCode(capEffective);
+        h = h * 31 + Long.hashCode(capBounding);
+        h = h * 31 + Long.hashCode(capAmbient);
+        h = h * 31 + securebits;
+        h = h * 31 + Boolean.hashCode(keepCaps);
+        return h * 31 + System.identityHashCode(userNs);
+    }
 }

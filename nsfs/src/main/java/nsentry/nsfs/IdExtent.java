@@ -24,4 +24,17 @@ public record IdExtent(long first, long lowerFirst, long count) {
     public long lowerLast() {
         return lowerFirst + count - 1;
     }
+
+    // equals/hashCode written out: a record's generated ones bootstrap
+    // java.lang.runtime.ObjectMethods on first use (tens of ms on JDK 17, inside whichever
+    // syscall compares a model value first). StartupCostIT checks none is left.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof IdExtent e && e.first == first && e.lowerFirst == lowerFirst && e.count == count;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(first) * 961 + Long.hashCode(lowerFirst) * 31 + Long.hashCode(count);
+    }
 }

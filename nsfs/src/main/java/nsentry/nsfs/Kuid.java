@@ -34,4 +34,17 @@ public record Kuid(int value) {
     public String toString() {
         return "kuid " + unsigned();
     }
+
+    // equals/hashCode written out: a record's generated ones bootstrap
+    // java.lang.runtime.ObjectMethods on first use (tens of ms on JDK 17, inside whichever
+    // syscall compares a model value first). StartupCostIT checks none is left.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Kuid k && k.value == value;
+    }
+
+    @Override
+    public int hashCode() {
+        return value;
+    }
 }

@@ -67,4 +67,23 @@ public record NsSet(MountNamespace mnt, UtsNamespace uts, IpcNamespace ipc, NetN
     public NsSet withTimeForChildren(TimeNamespace v) {
         return new NsSet(mnt, uts, ipc, net, pidForChildren, cgroup, time, v);
     }
+
+    // equals/hashCode written out: a record's generated ones bootstrap
+    // java.lang.runtime.ObjectMethods on first use (tens of ms on JDK 17, inside whichever
+    // syscall compares a model value first). StartupCostIT checks none is left.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof NsSet n && n.mnt == mnt && n.uts == uts && n.ipc == ipc && n.net == net
+                && n.pidForChildren == pidForChildren && n.cgroup == cgroup && n.time == time
+                && n.timeForChildren == timeForChildren;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = System.identityHashCode(mnt);
+        for (Object ns : new Object[] {uts, ipc, net, pidForChildren, cgroup, time, timeForChildren}) {
+            h = h * 31 + System.identityHashCode(ns);
+        }
+        return h;
+    }
 }

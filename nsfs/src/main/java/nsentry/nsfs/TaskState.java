@@ -34,4 +34,17 @@ public record TaskState(Credentials cred, NsSet ns, PidNamespace activePidNs) {
             default -> ns.get(type);
         };
     }
+
+    // equals/hashCode written out: a record's generated ones bootstrap
+    // java.lang.runtime.ObjectMethods on first use (tens of ms on JDK 17, inside whichever
+    // syscall compares a model value first). StartupCostIT checks none is left.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TaskState t && t.cred.equals(cred) && t.ns.equals(ns) && t.activePidNs == activePidNs;
+    }
+
+    @Override
+    public int hashCode() {
+        return (cred.hashCode() * 31 + ns.hashCode()) * 31 + System.identityHashCode(activePidNs);
+    }
 }
