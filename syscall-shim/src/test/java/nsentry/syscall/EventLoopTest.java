@@ -297,14 +297,7 @@ class EventLoopTest {
                 }
             });
             // Make both readable before the loop wakes: queue a task that blocks it briefly.
-            CountDownLatch hold = new CountDownLatch(1);
-            loop.execute(() -> {
-                try {
-                    hold.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            CountDownLatch hold = holdLoop(loop);
             linux.write(a[1], new byte[] {1});
             linux.write(b[1], new byte[] {1});
             hold.countDown();
@@ -361,14 +354,7 @@ class EventLoopTest {
                 linux.read(other[0], new byte[1]);
                 order.add("epoll");
             });
-            CountDownLatch hold = new CountDownLatch(1);
-            loop.execute(() -> {
-                try {
-                    hold.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            CountDownLatch hold = holdLoop(loop);
             linux.write(other[1], new byte[] {1});
             linux.write(direct[1], new byte[] {1});
             hold.countDown();
@@ -380,5 +366,21 @@ class EventLoopTest {
                 linux.close(fd);
             }
         }
+    }
+
+    /**
+     * Keeps the loop busy in a task until the returned latch is counted down, so that
+     * several fds become ready before it waits again (one poll/epoll batch).
+     */
+    private static CountDownLatch holdLoop(EventLoop loop) {
+        CountDownLatch hold = new CountDownLatch(1);
+        loop.execute(() -> {
+            try {
+                hold.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        return hold;
     }
 }
