@@ -3,6 +3,7 @@ package nsentry.sentry.e2e;
 import static nsentry.sentry.e2e.Nsentry.awaitFile;
 import static nsentry.sentry.e2e.Nsentry.cli;
 import static nsentry.sentry.e2e.Nsentry.sharedTempDir;
+import static nsentry.sentry.e2e.Nsentry.sentryOf;
 import static nsentry.sentry.e2e.Nsentry.startRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -181,8 +182,7 @@ class DebugEndpointIT {
         Background sb = startRun(false, "--", "sh", "-c", "echo $$ > " + d + "/pid; exec sleep 60");
         awaitFile(d.resolve("pid"), sb, 60);
         Path socket = socketOf(sb, 0);
-        ProcessHandle sentry = ProcessHandle.of(sb.id()).orElseThrow().children()
-                .filter(p -> p.info().commandLine().orElse("").contains("nsentry.jar")).findFirst().orElseThrow();
+        ProcessHandle sentry = sentryOf(ProcessHandle.of(sb.id()).orElseThrow()).orElseThrow();
         sentry.destroyForcibly(); // SIGKILL: the sentry cannot remove it, the shim outlives it and does
         Result r = sb.await(30);
         assertEquals(125, r.code(), r.toString());
@@ -195,8 +195,7 @@ class DebugEndpointIT {
         Background sb = startRun(false, "--", "sh", "-c", "echo $$ > " + d + "/pid; exec sleep 60");
         awaitFile(d.resolve("pid"), sb, 60);
         Path socket = socketOf(sb, 0);
-        ProcessHandle sentry = ProcessHandle.of(sb.id()).orElseThrow().children()
-                .filter(p -> p.info().commandLine().orElse("").contains("nsentry.jar")).findFirst().orElseThrow();
+        ProcessHandle sentry = sentryOf(ProcessHandle.of(sb.id()).orElseThrow()).orElseThrow();
         // Stop the shim first, so that neither side can remove the socket, then SIGKILL both.
         new ProcessBuilder("kill", "-STOP", Long.toString(sb.id())).start().waitFor();
         sentry.destroyForcibly();

@@ -23,9 +23,7 @@ class FailClosedIT {
         String[] pids = out.readLine().trim().split(" ");
         ProcessHandle sentry = null;
         for (int i = 0; i < 100 && sentry == null; i++) {
-            Optional<ProcessHandle> jvm = p.toHandle().children()
-                    .filter(h -> h.info().commandLine().orElse("").contains("nsentry.jar")).findFirst();
-            sentry = jvm.orElse(null);
+            sentry = Nsentry.sentryOf(p.toHandle()).orElse(null);
             Thread.sleep(20);
         }
         if (sentry == null) {

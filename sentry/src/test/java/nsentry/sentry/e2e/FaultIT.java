@@ -51,13 +51,12 @@ class FaultIT {
                 // closed
             }
         });
-        return new Sandbox(p, sentryOf(p), Long.parseLong(first.substring(6).trim()), bin, err);
+        return new Sandbox(p, awaitSentry(p), Long.parseLong(first.substring(6).trim()), bin, err);
     }
 
-    private static ProcessHandle sentryOf(Process shim) throws InterruptedException {
+    private static ProcessHandle awaitSentry(Process shim) throws InterruptedException {
         for (int i = 0; i < 200; i++) {
-            Optional<ProcessHandle> jvm = shim.toHandle().children()
-                    .filter(h -> h.info().commandLine().orElse("").contains("nsentry.jar")).findFirst();
+            Optional<ProcessHandle> jvm = Nsentry.sentryOf(shim.toHandle());
             if (jvm.isPresent()) {
                 return jvm.get();
             }

@@ -69,8 +69,7 @@ class LoadIT {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
         while (p.isAlive() && System.nanoTime() < deadline) {
             if (sentry == null) {
-                sentry = p.toHandle().children()
-                        .filter(h -> h.info().commandLine().orElse("").contains("nsentry.jar")).findFirst().orElse(null);
+                sentry = Nsentry.sentryOf(p.toHandle()).orElse(null);
             }
             if (sentry != null) {
                 long kb = vmRssKb(sentry.pid());

@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -126,6 +127,11 @@ final class Nsentry {
     static List<String> asUser() {
         return List.of("setpriv", "--reuid=" + TEST_USER, "--regid=" + TEST_USER, "--init-groups",
                 "--reset-env", "--");
+    }
+
+    /** The sentry JVM among the children of the shim process {@code shim}, once it has started. */
+    static Optional<ProcessHandle> sentryOf(ProcessHandle shim) {
+        return shim.children().filter(h -> h.info().commandLine().orElse("").contains("nsentry.jar")).findFirst();
     }
 
     static Result exec(List<String> cmd, String stdin, int timeoutSeconds) throws Exception {
