@@ -102,7 +102,13 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("nsentry: `run` must be started through the ./nsentry launcher (no shim connection)");
             return 125;
         }
-        Tracer tracer = tracer();
+        Tracer tracer;
+        try {
+            tracer = tracer();
+        } catch (FileNotFoundException e) { // the message names the file and the reason
+            System.err.println("nsentry: cannot write the trace: " + e.getMessage());
+            return 125;
+        }
         Startup ready = startup != null ? startup : Startup.begin();
         Linux linux = ready.linux();
         try (EventLoop loop = ready.loop()) {

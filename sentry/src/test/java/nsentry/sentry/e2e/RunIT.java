@@ -53,6 +53,13 @@ class RunIT {
         Nsentry.Result missing = Nsentry.run("--", "/nonexistent/program");
         assertEquals(127, missing.code(), missing.toString());
         assertTrue(missing.stderr().contains("/nonexistent/program"), missing.toString());
+        Path marker = Files.createTempDirectory("nsentry-trace").resolve("ran");
+        Nsentry.Result badTrace = Nsentry.run("--trace=/nonexistent-dir/trace.txt", "--", "touch", marker.toString());
+        assertEquals(125, badTrace.code(), badTrace.toString());
+        assertTrue(badTrace.stderr().contains("nsentry: cannot write the trace: /nonexistent-dir/trace.txt"),
+                badTrace.toString());
+        assertFalse(badTrace.stderr().contains("\tat "), "no stack trace: " + badTrace);
+        assertFalse(Files.exists(marker), "the workload did not run untraced");
     }
 
     @Test
