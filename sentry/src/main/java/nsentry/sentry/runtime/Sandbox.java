@@ -18,7 +18,6 @@ import nsentry.proto.WorkloadStarted;
 import nsentry.sentry.calls.Dispatch;
 import nsentry.sentry.debug.DebugServer;
 import nsentry.sentry.dispatch.Call;
-import nsentry.sentry.dispatch.SyscallTable;
 import nsentry.sentry.dispatch.TaskGone;
 import nsentry.sentry.dispatch.Verdict;
 import nsentry.sentry.task.ProcStatus;
@@ -58,7 +57,7 @@ public final class Sandbox implements ControlChannel.Listener {
     private EventLoop.Registration listenerWatch;
     private WorkloadMemory memory;
     private Kernel kernel;
-    private SyscallTable table;
+    private Dispatch dispatch;
     private volatile int exitCode = 0;
     private boolean workloadExited;
     private DebugServer debug;
@@ -146,7 +145,7 @@ public final class Sandbox implements ControlChannel.Listener {
         listener.enableSyncWakeup();
         memory = new WorkloadMemory(linux);
         kernel = new Kernel(linux, loop, listener, shim, options, started, launchedRootView, tracer, this::now);
-        table = Dispatch.table(kernel);
+        dispatch = new Dispatch(kernel);
         kernel.tasks().setRootPid(started.getPid());
         ProcStatus root = ProcStatus.read(started.getPid());
         if (root != null) {
@@ -265,16 +264,15 @@ public final class Sandbox implements ControlChannel.Listener {
             }
         } catch (TaskTable.TooManyTasks e) {
             l.respondError(n.id(), Errno.EAGAIN);
-            trace(n, null, new Verdict.Failure(Errno.EAGAIN, "nsentry", e.getMessage()), t0, null);
+            trace(n, null, new Verdict.Failure(Errno.EAGAIN, "nsentry", e.getMessage()), t0);
             return;
         }
         Call call = new Call(n, task, memory, l, tracer.enabled());
-        SyscallTable.Entry entry = table.entry(n.nr());
         Verdict verdict;
         try {
             kernel.execs().confirmPendingExec(call);
             kernel.procFiles().drainPipes(); // writes made before this call take effect first
-            verdict = entry.handler().handle(call);
+            verdict = dispatch.handle(call);
         } catch (SyscallException e) {
             verdict = Verdict.Failure.of(e);
         } catch (TaskGone gone) {
@@ -283,13 +281,13 @@ public final class Sandbox implements ControlChannel.Listener {
             }
             return;
         } catch (RuntimeException bug) {
-            err.println("nsentry: internal error handling " + entry.name() + " for tid " + n.tid() + ": " + bug);
+            err.println("nsentry: internal error handling " + Sysno.name(n.nr()) + " for tid " + n.tid() + ": " + bug);
             bug.printStackTrace(err);
             verdict = new Verdict.Failure(Errno.ENOSYS, "nsentry", "internal error: " + bug);
         }
         answer(l, n, verdict);
         if (tracer.enabled()) {
-            trace(n, call, verdict, t0, entry);
+            trace(n, call, verdict, t0);
         }
     }
 
@@ -304,7 +302,7 @@ public final class Sandbox implements ControlChannel.Listener {
         // Answered and Deferred: the reply was or will be sent elsewhere.
     }
 
-    private void trace(Notification n, Call call, Verdict verdict, long t0, SyscallTable.Entry entry) {
+    private void trace(Notification n, Call call, Verdict verdict, long t0) {
         TraceEvent.Builder e = TraceEvent.newBuilder()
                 .setTimeNs(t0 - startNs)
                 .setTid(n.tid())
