@@ -103,26 +103,39 @@ public final class DebugServer implements AutoCloseable {
         return s;
     }
 
-    /** Binds the socket unless the server was closed first (the sandbox ended while starting). */
-    private synchronized void bind(Path path, DebugService svc) throws IOException {
+    /**
+     * Binds the socket unless the server was closed first (the sandbox ended while starting).
+     * The binding itself (the JDK's first unix-domain socket initialises its networking and a
+     * SecureRandom: ~20 ms) is done outside the lock, so {@link #close()} never waits for it.
+     */
+    private void bind(Path path, DebugService svc) throws IOException {
         if (closed) {
             return;
         }
         Files.deleteIfExists(path); // a stale socket of a sandbox that died with this pid
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        UserPrincipal dirOwner;
         try {
             ch.bind(UnixDomainSocketAddress.of(path));
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+            dirOwner = Files.getOwner(path.getParent());
         } catch (IOException | RuntimeException e) {
             ch.close();
             Files.deleteIfExists(path);
             throw e;
         }
-        this.service = svc;
-        this.owner = Files.getOwner(path.getParent());
-        this.socket = path;
-        this.server = ch;
-        Runtime.getRuntime().addShutdownHook(hook);
+        synchronized (this) {
+            if (!closed) {
+                this.service = svc;
+                this.owner = dirOwner;
+                this.socket = path;
+                this.server = ch;
+                Runtime.getRuntime().addShutdownHook(hook);
+                return;
+            }
+        }
+        ch.close(); // closed while binding: nobody will serve or remove it
+        Files.deleteIfExists(path);
     }
 
     /** The socket's path, null before it is bound. */
