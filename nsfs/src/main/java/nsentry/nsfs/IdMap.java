@@ -2,7 +2,6 @@ package nsentry.nsfs;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.OptionalLong;
 
@@ -29,11 +28,29 @@ public final class IdMap {
     private final IdExtent[] reverse; // sorted by lowerFirst
 
     private IdMap(IdExtent[] extents) {
-        this.forward = extents.clone();
-        Arrays.sort(forward, Comparator.comparingLong(IdExtent::first));
-        this.reverse = extents.clone();
-        Arrays.sort(reverse, Comparator.comparingLong(IdExtent::lowerFirst));
+        this.forward = sortedBy(extents, false);
+        this.reverse = sortedBy(extents, true);
         this.shown = extents.length > MAX_BASE_EXTENTS ? forward : extents.clone();
+    }
+
+    /**
+     * A copy sorted by {@code first} or by {@code lowerFirst}: an insertion sort (at most 340
+     * extents, usually one), because {@code Comparator.comparingLong} spins a lambda class at
+     * its first use, ~3 ms of the sentry's start-up (BENCHMARKS.md).
+     */
+    private static IdExtent[] sortedBy(IdExtent[] extents, boolean byLower) {
+        IdExtent[] sorted = extents.clone();
+        for (int i = 1; i < sorted.length; i++) {
+            IdExtent e = sorted[i];
+            long key = byLower ? e.lowerFirst() : e.first();
+            int j = i - 1;
+            while (j >= 0 && (byLower ? sorted[j].lowerFirst() : sorted[j].first()) > key) {
+                sorted[j + 1] = sorted[j];
+                j--;
+            }
+            sorted[j + 1] = e;
+        }
+        return sorted;
     }
 
     /**

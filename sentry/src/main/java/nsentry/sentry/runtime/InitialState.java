@@ -6,6 +6,7 @@ import java.util.List;
 import nsentry.nsfs.Credentials;
 import nsentry.nsfs.IdExtent;
 import nsentry.nsfs.IdMap;
+import nsentry.procfs.ProcWords;
 import nsentry.nsfs.Kgid;
 import nsentry.nsfs.Kuid;
 import nsentry.abi.SyscallException;
@@ -95,7 +96,7 @@ final class InitialState {
         }
         List<IdExtent> extents = new ArrayList<>();
         for (String line : text.split("\n")) {
-            String[] f = line.trim().split("\\s+");
+            String[] f = ProcWords.of(line);
             if (f.length == 3) {
                 extents.add(new IdExtent(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])));
             }
@@ -116,7 +117,7 @@ final class InitialState {
         if (s.isBlank()) {
             return new long[] {0, 0, 0, 0};
         }
-        String[] parts = s.trim().split("\\s+");
+        String[] parts = ProcWords.of(s);
         long[] out = new long[parts.length];
         for (int i = 0; i < parts.length; i++) {
             out[i] = Long.parseLong(parts[i]);

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import nsentry.procfs.ProcWords;
+
 /** The facts nsentry reads from the real {@code /proc/<tid>/status} and children lists. */
 public record ProcStatus(String name, char state, int tgid, int ppid, int threads) {
 
@@ -61,10 +63,8 @@ public record ProcStatus(String name, char state, int tgid, int ppid, int thread
                 } catch (IOException e) {
                     continue;
                 }
-                for (String c : text.trim().split("\\s+")) {
-                    if (!c.isEmpty()) {
-                        result.add(Integer.parseInt(c));
-                    }
+                for (String c : ProcWords.of(text)) {
+                    result.add(Integer.parseInt(c));
                 }
             }
         } catch (IOException e) {
