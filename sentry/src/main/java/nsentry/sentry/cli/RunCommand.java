@@ -110,11 +110,11 @@ final class RunCommand implements Callable<Integer> {
             return 125;
         }
         Startup ready = startup != null ? startup : Startup.begin();
+        SandboxOptions options = new SandboxOptions(List.copyOf(command), root, tracer, maxTasks, debuggable);
+        Sandbox.Opening opening = Sandbox.prepare(options); // while jffi loads on the start-up thread
         Linux linux = ready.linux();
         try (EventLoop loop = ready.loop()) {
-            Sandbox sandbox = new Sandbox(linux, loop,
-                    new SandboxOptions(List.copyOf(command), root, tracer, maxTasks, debuggable),
-                    Integer.parseInt(fdChannel), System.err);
+            Sandbox sandbox = new Sandbox(linux, loop, options, opening, Integer.parseInt(fdChannel), System.err);
             return sandbox.run(Integer.parseInt(control));
         }
     }

@@ -39,9 +39,36 @@ import nsentry.syscall.WorkloadMemory;
  * the namespace model, all driven by one event loop (single writer, no locks).
  */
 public final class Sandbox implements ControlChannel.Listener {
+
+    /**
+     * The sentry's first two messages to the shim, which depend only on the options. They are
+     * built by {@link #prepare} on the main thread while jffi loads on another: the first
+     * protobuf messages of a JVM set up protobuf's runtime and the descriptors of
+     * nsentry.proto, ~10 ms that the workload would otherwise wait for (BENCHMARKS.md).
+     *
+     * @param rootView --root: the {uid map, gid map} of the owner view that {@code launch}
+     *        carries; null otherwise
+     */
+    public record Opening(SentryMessage hello, SentryMessage launch, IdMap[] rootView) {}
+
+    /** The hello and the launch configuration for {@code options}. */
+    public static Opening prepare(SandboxOptions options) {
+        LaunchConfig.Builder launch = LaunchConfig.newBuilder()
+                .addAllArgv(options.command()).setEmulatedRoot(options.emulatedRoot())
+                .setDebuggable(options.debuggable());
+        IdMap[] rootView = null;
+        if (options.emulatedRoot() && !options.debuggable()) {
+            rootView = InitialState.rootMaps();
+            launch.setInitialView(OwnerViews.view(OwnerViews.ROOT_VIEW_ID, rootView[0], rootView[1]));
+        }
+        return new Opening(SentryMessage.newBuilder().setHello(Handshake.sentryHello()).build(),
+                SentryMessage.newBuilder().setLaunch(launch).build(), rootView);
+    }
+
     private final Linux linux;
     private final EventLoop loop;
     private final SandboxOptions options;
+    private final Opening opening;
     private final Tracer tracer;
     private final PrintStream err;
     private final int fdChannel;
@@ -50,8 +77,6 @@ public final class Sandbox implements ControlChannel.Listener {
 
     private ControlChannel shim;
     private boolean shimHelloSeen;
-    /** --root: the {uid map, gid map} of the owner view LaunchConfig carried; null otherwise. */
-    private IdMap[] launchedRootView;
     private boolean shimClosed;
     private SeccompListener listener;
     private EventLoop.Registration listenerWatch;
@@ -62,10 +87,12 @@ public final class Sandbox implements ControlChannel.Listener {
     private boolean workloadExited;
     private DebugServer debug;
 
-    public Sandbox(Linux linux, EventLoop loop, SandboxOptions options, int fdChannel, PrintStream err) {
+    public Sandbox(Linux linux, EventLoop loop, SandboxOptions options, Opening opening, int fdChannel,
+            PrintStream err) {
         this.linux = linux;
         this.loop = loop;
         this.options = options;
+        this.opening = opening;
         this.tracer = options.tracer();
         this.fdChannel = fdChannel;
         this.err = err;
@@ -75,7 +102,7 @@ public final class Sandbox implements ControlChannel.Listener {
     public int run(int controlFd) throws InterruptedException {
         loop.execute(() -> {
             shim = ControlChannel.open(loop, linux, controlFd, this);
-            shim.send(SentryMessage.newBuilder().setHello(Handshake.sentryHello()).build());
+            shim.send(opening.hello());
         });
         done.await();
         return exitCode;
@@ -98,15 +125,7 @@ public final class Sandbox implements ControlChannel.Listener {
                     return;
                 }
                 shimHelloSeen = true;
-                LaunchConfig.Builder launch = LaunchConfig.newBuilder()
-                        .addAllArgv(options.command()).setEmulatedRoot(options.emulatedRoot())
-                        .setDebuggable(options.debuggable());
-                if (options.emulatedRoot() && !options.debuggable()) {
-                    launchedRootView = InitialState.rootMaps();
-                    launch.setInitialView(OwnerViews.view(OwnerViews.ROOT_VIEW_ID, launchedRootView[0],
-                            launchedRootView[1]));
-                }
-                shim.send(SentryMessage.newBuilder().setLaunch(launch).build());
+                shim.send(opening.launch());
             }
             case WORKLOAD_STARTED -> workloadStarted(m.getWorkloadStarted());
             case WORKLOAD_EXITED -> workloadExited(m.getWorkloadExited());
@@ -144,7 +163,7 @@ public final class Sandbox implements ControlChannel.Listener {
         listener = new SeccompListener(linux, listenerFd);
         listener.enableSyncWakeup();
         memory = new WorkloadMemory(linux);
-        kernel = new Kernel(linux, loop, listener, shim, options, started, launchedRootView, tracer, this::now);
+        kernel = new Kernel(linux, loop, listener, shim, options, started, opening.rootView(), tracer, this::now);
         dispatch = new Dispatch(kernel);
         kernel.tasks().setRootPid(started.getPid());
         ProcStatus root = ProcStatus.read(started.getPid());
