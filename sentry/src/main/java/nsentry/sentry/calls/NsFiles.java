@@ -97,14 +97,18 @@ public final class NsFiles {
         }
         try {
             StatResult st = kernel.linux().fstat(local);
-            long fsType = kernel.linux().fstatfsType(local);
-            if ((kernel.linux().fileFlags(local) & O_PATH) != 0) {
-                return new PathOnlyFd(fsType == Nsfs.NSFS_MAGIC || kernel.backing().isBacking(st.dev(), st.ino())
-                        ? "a namespace file" : "a file");
-            }
+            boolean pathOnly = (kernel.linux().fileFlags(local) & O_PATH) != 0;
             if (kernel.backing().isBacking(st.dev(), st.ino())) {
+                // an emulated namespace's stand-in: no fstatfs needed (setns's common case)
+                if (pathOnly) {
+                    return new PathOnlyFd("a namespace file");
+                }
                 Namespace ns = kernel.registry().byInode(st.ino()).orElse(null);
                 return ns != null ? new NsTarget(ns) : new OtherFile("a released namespace");
+            }
+            long fsType = kernel.linux().fstatfsType(local);
+            if (pathOnly) {
+                return new PathOnlyFd(fsType == Nsfs.NSFS_MAGIC ? "a namespace file" : "a file");
             }
             if (fsType == Nsfs.NSFS_MAGIC) {
                 Namespace ns = kernel.registry().byInode(st.ino()).orElse(null);
