@@ -50,6 +50,8 @@ public enum Errno {
     EUSERS(87, "Too many users"),
     ENOTSOCK(88, "Socket operation on non-socket"),
     EOPNOTSUPP(95, "Operation not supported"),
+    EADDRINUSE(98, "Address already in use"),
+    ENOTCONN(107, "Transport endpoint is not connected"),
     ESTALE(116, "Stale file handle"),
     ECANCELED(125, "Operation canceled"),
     EOWNERDEAD(130, "Owner died");

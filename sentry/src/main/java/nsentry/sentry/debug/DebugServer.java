@@ -1,17 +1,11 @@
 package nsentry.sentry.debug;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,14 +15,14 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import jdk.net.ExtendedSocketOptions;
-import jdk.net.UnixDomainPrincipal;
-
+import nsentry.abi.Errno;
 import nsentry.proto.DebugRequest;
 import nsentry.proto.DebugResponse;
 import nsentry.sentry.runtime.Kernel;
 import nsentry.syscall.FrameException;
 import nsentry.syscall.FrameReader;
+import nsentry.syscall.Linux;
+import nsentry.syscall.LinuxException;
 
 /**
  * The debug endpoint of one sandbox: a unix stream socket ({@link DebugPaths}) that answers
@@ -49,18 +43,57 @@ public final class DebugServer implements AutoCloseable {
     static final long LOOP_TIMEOUT_MS = 5000;
     private static final int MAX_CONNECTIONS = 8;
 
+    private final Linux linux;
     // Set once by bind(), on the thread that then runs the accept loop.
     private volatile Path socket;
-    private volatile ServerSocketChannel server;
+    private volatile SocketFd server;
     private volatile DebugService service;
-    private volatile UserPrincipal owner;
-    private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private volatile int ownerUid;
+    private final Set<SocketFd> connections = ConcurrentHashMap.newKeySet();
     private final Set<CompletableFuture<DebugResponse>> inflight = ConcurrentHashMap.newKeySet();
     private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
     private final Thread hook = new Thread(this::removeSocket, "nsentry-debug-cleanup");
     private volatile boolean closed;
 
-    private DebugServer() {}
+    private DebugServer(Linux linux) {
+        this.linux = linux;
+    }
+
+    /**
+     * A socket that one thread uses and closes while another may shut it down: the lock
+     * keeps a shutdown from reaching an fd number that was closed and reused meanwhile.
+     * (The sockets are made with system calls through jffi, not the JDK's unix-domain
+     * channels, whose first use sets up the JDK's networking and a SecureRandom: ~25 ms of
+     * CPU that competed with the workload's first calls, BENCHMARKS.md.)
+     */
+    private static final class SocketFd {
+        private final Linux linux;
+        final int fd;
+        private boolean open = true;
+
+        SocketFd(Linux linux, int fd) {
+            this.linux = linux;
+            this.fd = fd;
+        }
+
+        /** Wakes the thread blocked in accept or read on it. */
+        synchronized void shutdown() {
+            if (open) {
+                try {
+                    linux.shutdown(fd);
+                } catch (LinuxException e) {
+                    // nothing is blocked on it then
+                }
+            }
+        }
+
+        synchronized void close() {
+            if (open) {
+                open = false;
+                linux.close(fd);
+            }
+        }
+    }
 
     /**
      * Starts the endpoint of the sandbox whose shim is this JVM's parent, on a thread of its
@@ -68,7 +101,7 @@ public final class DebugServer implements AutoCloseable {
      * endpoint the sandbox still runs, and a warning on {@code err} says why.
      */
     public static DebugServer start(Kernel kernel, PrintStream err) {
-        DebugServer s = new DebugServer();
+        DebugServer s = new DebugServer(kernel.linux());
         Thread t = new Thread(() -> {
             try {
                 int shimPid = (int) ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L).longValue();
@@ -94,8 +127,8 @@ public final class DebugServer implements AutoCloseable {
     }
 
     /** Serves {@code service} on {@code socket} (its directory must exist and be private). */
-    public static DebugServer start(Path socket, DebugService service) throws IOException {
-        DebugServer s = new DebugServer();
+    public static DebugServer start(Linux linux, Path socket, DebugService service) throws IOException {
+        DebugServer s = new DebugServer(linux);
         s.bind(socket, service);
         Thread acceptor = new Thread(s::acceptLoop, "nsentry-debug");
         acceptor.setDaemon(true);
@@ -113,12 +146,16 @@ public final class DebugServer implements AutoCloseable {
             return;
         }
         Files.deleteIfExists(path); // a stale socket of a sandbox that died with this pid
-        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        UserPrincipal dirOwner;
+        SocketFd ch;
         try {
-            ch.bind(UnixDomainSocketAddress.of(path));
+            ch = new SocketFd(linux, linux.listenUnix(path.toString(), MAX_CONNECTIONS));
+        } catch (LinuxException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        int dirOwner;
+        try {
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-            dirOwner = Files.getOwner(path.getParent());
+            dirOwner = (Integer) Files.getAttribute(path.getParent(), "unix:uid");
         } catch (IOException | RuntimeException e) {
             ch.close();
             Files.deleteIfExists(path);
@@ -127,7 +164,7 @@ public final class DebugServer implements AutoCloseable {
         synchronized (this) {
             if (!closed) {
                 this.service = svc;
-                this.owner = dirOwner;
+                this.ownerUid = dirOwner;
                 this.socket = path;
                 this.server = ch;
                 Runtime.getRuntime().addShutdownHook(hook);
@@ -144,35 +181,62 @@ public final class DebugServer implements AutoCloseable {
     }
 
     private void acceptLoop() {
-        ServerSocketChannel server = this.server;
-        while (!closed && server != null) {
-            SocketChannel ch;
-            try {
-                ch = server.accept();
-            } catch (IOException e) {
-                return; // closed
-            }
-            if (closed || !slots.tryAcquire()) {
-                closeQuietly(ch);
-                continue;
-            }
-            connections.add(ch);
-            Thread t = new Thread(() -> {
+        SocketFd server = this.server;
+        if (server == null) {
+            return;
+        }
+        try {
+            while (!closed) {
+                SocketFd ch;
                 try {
-                    serve(ch);
-                } finally {
-                    connections.remove(ch);
-                    closeQuietly(ch);
-                    slots.release();
+                    ch = new SocketFd(linux, linux.accept(server.fd));
+                } catch (LinuxException e) {
+                    return; // shut down by close()
                 }
-            }, "nsentry-debug-client");
-            t.setDaemon(true);
-            t.start();
+                if (closed || !slots.tryAcquire()) {
+                    ch.close();
+                    continue;
+                }
+                connections.add(ch);
+                if (closed) { // close() may have shut the others down before this one was added
+                    connections.remove(ch);
+                    ch.close();
+                    slots.release();
+                    continue;
+                }
+                Thread t = new Thread(() -> {
+                    try {
+                        serve(ch);
+                    } finally {
+                        connections.remove(ch);
+                        ch.close();
+                        slots.release();
+                    }
+                }, "nsentry-debug-client");
+                t.setDaemon(true);
+                t.start();
+            }
+        } finally {
+            server.close();
         }
     }
 
-    private void serve(SocketChannel ch) {
-        var out = Channels.newOutputStream(ch);
+    private void serve(SocketFd ch) {
+        OutputStream out = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                try {
+                    linux.sendAll(ch.fd, b, off, len);
+                } catch (LinuxException e) {
+                    throw new IOException(e.getMessage(), e);
+                }
+            }
+        };
         try {
             String refused = checkPeer(ch);
             if (refused != null) {
@@ -180,20 +244,26 @@ public final class DebugServer implements AutoCloseable {
                 return;
             }
             FrameReader<DebugRequest> reader = new FrameReader<>(DebugRequest.parser(), MAX_REQUEST_BYTES);
-            ByteBuffer buf = ByteBuffer.allocate(512);
+            byte[] buf = new byte[512];
             while (!closed) {
                 DebugRequest req;
                 while ((req = reader.next()) == null) {
-                    buf.clear();
-                    if (ch.read(buf) < 0) {
+                    int n;
+                    try {
+                        n = linux.read(ch.fd, buf);
+                    } catch (LinuxException e) {
+                        if (e.errno() == Errno.EINTR) {
+                            continue;
+                        }
+                        return; // the client went away
+                    }
+                    if (n == 0) {
                         reader.endOfInput();
                         return;
                     }
-                    buf.flip();
-                    reader.feed(buf);
+                    reader.feed(buf, 0, n);
                 }
                 answer(req).writeDelimitedTo(out);
-                out.flush();
             }
         } catch (FrameException e) {
             try {
@@ -207,18 +277,17 @@ public final class DebugServer implements AutoCloseable {
     }
 
     /** Only the socket's owner and root (defence in depth behind the 0700 directory). */
-    private String checkPeer(SocketChannel ch) {
-        UnixDomainPrincipal peer;
+    private String checkPeer(SocketFd ch) {
+        int peer;
         try {
-            peer = ch.getOption(ExtendedSocketOptions.SO_PEERCRED);
-        } catch (IOException | UnsupportedOperationException e) {
+            peer = linux.peerUid(ch.fd);
+        } catch (LinuxException e) {
             return null; // the file permissions still apply
         }
-        UserPrincipal user = peer.user();
-        if (user.equals(owner) || user.getName().equals(owner.getName()) || user.getName().equals("root")) {
+        if (peer == ownerUid || peer == 0) {
             return null;
         }
-        return "permission denied: only the sandbox's owner (" + owner.getName() + ") and root may inspect it";
+        return "permission denied: only the sandbox's owner (uid " + ownerUid + ") and root may inspect it";
     }
 
     /** Runs the request on the event loop and waits for its answer. */
@@ -272,12 +341,12 @@ public final class DebugServer implements AutoCloseable {
             return; // never bound
         }
         removeSocket();
-        closeQuietly(server);
+        server.shutdown(); // the accept loop returns and closes it
         for (CompletableFuture<DebugResponse> f : inflight) {
             f.complete(ended());
         }
-        for (SocketChannel c : connections) {
-            closeQuietly(c);
+        for (SocketFd c : connections) {
+            c.shutdown(); // each connection's thread closes its own
         }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
@@ -295,14 +364,6 @@ public final class DebugServer implements AutoCloseable {
             Files.deleteIfExists(path);
         } catch (IOException e) {
             // nothing more to do; clients treat a refused connection as a stale socket
-        }
-    }
-
-    private static void closeQuietly(java.io.Closeable c) {
-        try {
-            c.close();
-        } catch (IOException e) {
-            // closing
         }
     }
 

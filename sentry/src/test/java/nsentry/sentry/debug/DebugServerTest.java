@@ -33,8 +33,11 @@ import nsentry.proto.TaskInfo;
 import nsentry.proto.TaskList;
 import nsentry.sentry.debug.DebugClient.DebugException;
 import nsentry.sentry.debug.DebugClient.Target;
+import nsentry.syscall.Linux;
 
 class DebugServerTest {
+    private static final Linux LINUX = Linux.load();
+
     @TempDir
     Path tmp;
 
@@ -52,7 +55,7 @@ class DebugServerTest {
     void start() throws Exception {
         dir = DebugPaths.ensureDir(tmp.resolve("nsentry-test"), DebugPaths.myEuid());
         socket = dir.resolve("4242.sock");
-        server = DebugServer.start(socket, new DebugServer.DebugService() {
+        server = DebugServer.start(LINUX, socket, new DebugServer.DebugService() {
             @Override
             public void execute(Runnable task) {
                 loop.execute(task);
