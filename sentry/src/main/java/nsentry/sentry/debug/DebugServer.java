@@ -90,7 +90,11 @@ public final class DebugServer implements AutoCloseable {
         synchronized void close() {
             if (open) {
                 open = false;
-                linux.close(fd);
+                try {
+                    linux.close(fd);
+                } catch (LinuxException e) {
+                    // the fd is released by the kernel even when close reports an error
+                }
             }
         }
     }
@@ -138,8 +142,7 @@ public final class DebugServer implements AutoCloseable {
 
     /**
      * Binds the socket unless the server was closed first (the sandbox ended while starting).
-     * The binding itself (the JDK's first unix-domain socket initialises its networking and a
-     * SecureRandom: ~20 ms) is done outside the lock, so {@link #close()} never waits for it.
+     * The binding itself is done outside the lock, so {@link #close()} never waits for it.
      */
     private void bind(Path path, DebugService svc) throws IOException {
         if (closed) {
