@@ -42,15 +42,19 @@ public final class IdMap {
         IdExtent[] sorted = extents.clone();
         for (int i = 1; i < sorted.length; i++) {
             IdExtent e = sorted[i];
-            long key = byLower ? e.lowerFirst() : e.first();
+            long key = sortKey(e, byLower);
             int j = i - 1;
-            while (j >= 0 && (byLower ? sorted[j].lowerFirst() : sorted[j].first()) > key) {
+            while (j >= 0 && sortKey(sorted[j], byLower) > key) {
                 sorted[j + 1] = sorted[j];
                 j--;
             }
             sorted[j + 1] = e;
         }
         return sorted;
+    }
+
+    private static long sortKey(IdExtent e, boolean byLower) {
+        return byLower ? e.lowerFirst() : e.first();
     }
 
     /**

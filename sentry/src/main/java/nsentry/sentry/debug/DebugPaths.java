@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import nsentry.procfs.ProcWords;
+
 /**
  * Where debug sockets live: one directory per user, mode 0700, holding one socket
  * {@code <sandbox-id>.sock} (mode 0600) per running sandbox; the directory is the registry
@@ -117,7 +119,7 @@ public final class DebugPaths {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"), StandardCharsets.UTF_8)) {
                 if (line.startsWith("Uid:")) {
-                    String[] f = line.substring(4).trim().split("\\s+");
+                    String[] f = ProcWords.of(line.substring(4));
                     return new int[] {Integer.parseUnsignedInt(f[0]), Integer.parseUnsignedInt(f[1])};
                 }
             }
