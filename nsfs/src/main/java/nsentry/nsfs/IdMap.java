@@ -129,8 +129,18 @@ public final class IdMap {
 
     /** map_id_up: global id to namespace id (from_kuid), empty if unmapped. */
     public OptionalLong mapUp(long kid) {
+        long id = mapUpOr(kid, -1);
+        return id < 0 ? OptionalLong.empty() : OptionalLong.of(id);
+    }
+
+    /**
+     * {@link #mapUp} without the box: the namespace id, or {@code unmapped}. For the
+     * sentry's per-call path (getuid, stat owners), where C1-compiled code would allocate
+     * the OptionalLong.
+     */
+    public long mapUpOr(long kid, long unmapped) {
         if (kid < 0 || kid > 0xFFFFFFFFL) {
-            return OptionalLong.empty();
+            return unmapped;
         }
         int lo = 0;
         int hi = reverse.length - 1;
@@ -142,10 +152,10 @@ public final class IdMap {
             } else if (kid > e.lowerLast()) {
                 lo = mid + 1;
             } else {
-                return OptionalLong.of(e.first() + (kid - e.lowerFirst()));
+                return e.first() + (kid - e.lowerFirst());
             }
         }
-        return OptionalLong.empty();
+        return unmapped;
     }
 
     @Override

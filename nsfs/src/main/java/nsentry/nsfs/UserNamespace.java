@@ -179,12 +179,12 @@ public final class UserNamespace extends NamespaceBase implements Namespace {
 
     /** from_kuid(): the id of {@code kuid} in this namespace, -1 if unmapped. */
     public long fromKuid(Kuid kuid) {
-        return uidMap.mapUp(kuid.unsigned()).orElse(-1);
+        return uidMap.mapUpOr(kuid.unsigned(), -1);
     }
 
     /** from_kgid(). */
     public long fromKgid(Kgid kgid) {
-        return gidMap.mapUp(kgid.unsigned()).orElse(-1);
+        return gidMap.mapUpOr(kgid.unsigned(), -1);
     }
 
     /** from_kuid_munged(): as {@link #fromKuid} but 65534 (overflowuid) if unmapped. */

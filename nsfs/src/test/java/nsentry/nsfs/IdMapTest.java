@@ -31,6 +31,12 @@ class IdMapTest {
         assertEquals(OptionalLong.of(0), m.mapUp(1000));
         assertEquals(OptionalLong.of(2), m.mapUp(100001));
         assertTrue(m.mapUp(999).isEmpty());
+        // the unboxed form: the id, or the caller's value for unmapped (and out-of-range) ids
+        assertEquals(2, m.mapUpOr(100001, -1));
+        assertEquals(65534, m.mapUpOr(999, 65534));
+        assertEquals(-1, m.mapUpOr(-5, -1));
+        assertEquals(-1, IdMap.IDENTITY.mapUpOr(4294967295L, -1));
+        assertEquals(-1, IdMap.EMPTY.mapUpOr(0, -1));
         // map_id_range_down: whole range in one extent
         assertEquals(OptionalLong.of(100000), m.mapRangeDown(1, 65536));
         assertTrue(m.mapRangeDown(0, 2).isEmpty(), "range spanning two extents is not mapped");

@@ -45,6 +45,12 @@ public final class TaskTable {
     private final TaskState initialState;
     private final StateListener listener;
     private final Map<Integer, Task> byTid = new HashMap<>();
+    /**
+     * The task {@link #lookup} found last: a workload's calls mostly come from one thread
+     * in a row, and this skips boxing the tid and the hash lookup (the sentry's code is C1
+     * only, which does not remove the box). Cleared when that task leaves the table.
+     */
+    private Task lastLookedUp;
     /** Pid namespaces that have had a process (identity set; forgotten with the namespace). */
     private final java.util.Set<PidNamespace> populatedPidNs =
             java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>());
@@ -71,7 +77,15 @@ public final class TaskTable {
     }
 
     public Task lookup(int tid) {
-        return byTid.get(tid);
+        Task last = lastLookedUp;
+        if (last != null && last.tid() == tid) {
+            return last;
+        }
+        Task t = byTid.get(tid);
+        if (t != null) {
+            lastLookedUp = t;
+        }
+        return t;
     }
 
     public int size() {
@@ -347,7 +361,9 @@ public final class TaskTable {
         if (!state.activePidNs().isInitial() && tid == tgid && populatedPidNs.add(state.activePidNs())) {
             t.setPidNsInit(true); // the first process of a pid namespace is its init
         }
-        byTid.put(tid, t);
+        if (byTid.put(tid, t) != null) {
+            lastLookedUp = null;
+        }
         listener.acquired(state);
         t.setExitWatch(loop.watchReadable(pidfd, () -> exited(t)));
         listener.registered(t, how);
@@ -364,6 +380,9 @@ public final class TaskTable {
             adoptOrphans(t);
         }
         byTid.remove(t.tid(), t);
+        if (lastLookedUp == t) {
+            lastLookedUp = null;
+        }
         listener.exited(t);
         listener.released(t.state());
         linux.close(t.pidfd());
