@@ -43,7 +43,9 @@ public final class CapabilityCalls {
      */
     private static Header header(Call c) throws SyscallException, TaskGone {
         long hdr = c.arg(0);
-        c.describe(() -> ptr(hdr) + ", " + ptr(c.arg(1)));
+        if (c.tracing()) {
+            c.describe(ptr(hdr) + ", " + ptr(c.arg(1)));
+        }
         byte[] h = c.read(hdr, 8);
         Header header = new Header(u32(h, 0), u32(h, 4), wordsFor(u32(h, 0)));
         if (header.words() < 0) {
@@ -108,9 +110,11 @@ public final class CapabilityCalls {
         byte[] d = c.read(data, 12 * words);
         // mk_kernel_cap: bits above CAP_LAST_CAP are masked off, not refused
         CapabilityRules.CapSets sets = CapabilityRules.decode(d, words);
-        c.describe(() -> "{version=0x" + Integer.toHexString(version) + ", pid=" + pid + "}, {effective=0x"
-                + Long.toHexString(sets.effective()) + ", permitted=0x" + Long.toHexString(sets.permitted())
-                + ", inheritable=0x" + Long.toHexString(sets.inheritable()) + "}");
+        if (c.tracing()) {
+            c.describe("{version=0x" + Integer.toHexString(version) + ", pid=" + pid + "}, {effective=0x"
+                    + Long.toHexString(sets.effective()) + ", permitted=0x" + Long.toHexString(sets.permitted())
+                    + ", inheritable=0x" + Long.toHexString(sets.inheritable()) + "}");
+        }
         Credentials next = CapabilityRules.capset(c.task().state().cred(), sets);
         return apply(c, next);
     }
@@ -123,7 +127,9 @@ public final class CapabilityCalls {
         long a4 = c.arg(3);
         long a5 = c.arg(4);
         Credentials cr = c.task().state().cred();
-        c.describe(() -> prctlName(option) + ", " + a2 + (option == Prctl.PR_CAP_AMBIENT ? ", " + a3 : ""));
+        if (c.tracing()) {
+            c.describe(prctlName(option) + ", " + a2 + (option == Prctl.PR_CAP_AMBIENT ? ", " + a3 : ""));
+        }
         switch (option) {
             case Prctl.PR_CAPBSET_READ -> {
                 return Verdict.value(CapabilityRules.capbsetRead(cr, a2));

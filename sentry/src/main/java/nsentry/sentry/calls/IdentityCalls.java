@@ -58,7 +58,9 @@ public final class IdentityCalls {
     /** getresuid(ruid*, euid*, suid*): each pointer written in turn (EFAULT on the first bad one). */
     public Verdict getresuid(Call c) throws SyscallException, TaskGone {
         Credentials cr = cred(c);
-        c.describe(() -> ptr(c.arg(0)) + ", " + ptr(c.arg(1)) + ", " + ptr(c.arg(2)));
+        if (c.tracing()) {
+            c.describe(ptr(c.arg(0)) + ", " + ptr(c.arg(1)) + ", " + ptr(c.arg(2)));
+        }
         c.writeU32(c.arg(0), (int) uidSeen(cr, cr.uid()));
         c.writeU32(c.arg(1), (int) uidSeen(cr, cr.euid()));
         c.writeU32(c.arg(2), (int) uidSeen(cr, cr.suid()));
@@ -67,7 +69,9 @@ public final class IdentityCalls {
 
     public Verdict getresgid(Call c) throws SyscallException, TaskGone {
         Credentials cr = cred(c);
-        c.describe(() -> ptr(c.arg(0)) + ", " + ptr(c.arg(1)) + ", " + ptr(c.arg(2)));
+        if (c.tracing()) {
+            c.describe(ptr(c.arg(0)) + ", " + ptr(c.arg(1)) + ", " + ptr(c.arg(2)));
+        }
         c.writeU32(c.arg(0), (int) gidSeen(cr, cr.gid()));
         c.writeU32(c.arg(1), (int) gidSeen(cr, cr.egid()));
         c.writeU32(c.arg(2), (int) gidSeen(cr, cr.sgid()));
@@ -79,7 +83,9 @@ public final class IdentityCalls {
         Credentials cr = cred(c);
         int size = c.intArg(0);
         List<Kgid> groups = cr.groups();
-        c.describe(() -> size + ", " + ptr(c.arg(1)));
+        if (c.tracing()) {
+            c.describe(size + ", " + ptr(c.arg(1)));
+        }
         if (size < 0) {
             throw new SyscallException(Errno.EINVAL, "getgroups", "size " + size + " is negative");
         }
@@ -104,33 +110,45 @@ public final class IdentityCalls {
     }
 
     public Verdict setuid(Call c) throws SyscallException {
-        c.describe(() -> Long.toString(c.arg(0) & 0xffffffffL));
+        if (c.tracing()) {
+            c.describe(Long.toString(c.arg(0) & 0xffffffffL));
+        }
         return apply(c, CredentialRules.setuid(cred(c), c.arg(0) & 0xffffffffL));
     }
 
     public Verdict setgid(Call c) throws SyscallException {
-        c.describe(() -> Long.toString(c.arg(0) & 0xffffffffL));
+        if (c.tracing()) {
+            c.describe(Long.toString(c.arg(0) & 0xffffffffL));
+        }
         return apply(c, CredentialRules.setgid(cred(c), c.arg(0) & 0xffffffffL));
     }
 
     public Verdict setreuid(Call c) throws SyscallException {
-        c.describe(() -> id(c.arg(0)) + ", " + id(c.arg(1)));
+        if (c.tracing()) {
+            c.describe(id(c.arg(0)) + ", " + id(c.arg(1)));
+        }
         return apply(c, CredentialRules.setreuid(cred(c), c.arg(0) & 0xffffffffL, c.arg(1) & 0xffffffffL));
     }
 
     public Verdict setregid(Call c) throws SyscallException {
-        c.describe(() -> id(c.arg(0)) + ", " + id(c.arg(1)));
+        if (c.tracing()) {
+            c.describe(id(c.arg(0)) + ", " + id(c.arg(1)));
+        }
         return apply(c, CredentialRules.setregid(cred(c), c.arg(0) & 0xffffffffL, c.arg(1) & 0xffffffffL));
     }
 
     public Verdict setresuid(Call c) throws SyscallException {
-        c.describe(() -> id(c.arg(0)) + ", " + id(c.arg(1)) + ", " + id(c.arg(2)));
+        if (c.tracing()) {
+            c.describe(id(c.arg(0)) + ", " + id(c.arg(1)) + ", " + id(c.arg(2)));
+        }
         return apply(c, CredentialRules.setresuid(cred(c), c.arg(0) & 0xffffffffL, c.arg(1) & 0xffffffffL,
                 c.arg(2) & 0xffffffffL));
     }
 
     public Verdict setresgid(Call c) throws SyscallException {
-        c.describe(() -> id(c.arg(0)) + ", " + id(c.arg(1)) + ", " + id(c.arg(2)));
+        if (c.tracing()) {
+            c.describe(id(c.arg(0)) + ", " + id(c.arg(1)) + ", " + id(c.arg(2)));
+        }
         return apply(c, CredentialRules.setresgid(cred(c), c.arg(0) & 0xffffffffL, c.arg(1) & 0xffffffffL,
                 c.arg(2) & 0xffffffffL));
     }
@@ -138,7 +156,9 @@ public final class IdentityCalls {
     /** setfsuid returns the old fsuid whether or not it changed it. */
     public Verdict setfsuid(Call c) {
         Credentials cr = cred(c);
-        c.describe(() -> Long.toString(c.arg(0) & 0xffffffffL));
+        if (c.tracing()) {
+            c.describe(Long.toString(c.arg(0) & 0xffffffffL));
+        }
         long old = uidSeen(cr, cr.fsuid());
         boolean real = c.task().realCreds();
         kernel.updateCred(c.task(), CredentialRules.setfsuid(cr, c.arg(0) & 0xffffffffL).cred());
@@ -147,7 +167,9 @@ public final class IdentityCalls {
 
     public Verdict setfsgid(Call c) {
         Credentials cr = cred(c);
-        c.describe(() -> Long.toString(c.arg(0) & 0xffffffffL));
+        if (c.tracing()) {
+            c.describe(Long.toString(c.arg(0) & 0xffffffffL));
+        }
         long old = gidSeen(cr, cr.fsgid());
         boolean real = c.task().realCreds();
         kernel.updateCred(c.task(), CredentialRules.setfsgid(cr, c.arg(0) & 0xffffffffL).cred());
@@ -161,7 +183,9 @@ public final class IdentityCalls {
      */
     public Verdict setgroups(Call c) throws SyscallException, TaskGone {
         int size = c.intArg(0);
-        c.describe(() -> size + ", " + ptr(c.arg(1)));
+        if (c.tracing()) {
+            c.describe(size + ", " + ptr(c.arg(1)));
+        }
         CredentialRules.setgroups(cred(c), new long[0]); // may_setgroups(): EPERM before anything else
         CredentialRules.checkSetgroupsSize(size);
         long[] gids = new long[size];

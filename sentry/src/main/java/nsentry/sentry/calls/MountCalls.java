@@ -42,8 +42,10 @@ public final class MountCalls {
         long flags = c.arg(3);
         MountNamespace mnt = c.task().state().ns().mnt();
         String target = c.arg(1) == 0 ? "NULL" : c.readPath(c.arg(1));
-        c.describe(() -> NamespaceCalls.ptr(c.arg(0)) + ", \"" + target + "\", " + NamespaceCalls.ptr(c.arg(2)) + ", 0x"
-                + Long.toHexString(flags) + ", " + NamespaceCalls.ptr(c.arg(4)));
+        if (c.tracing()) {
+            c.describe(NamespaceCalls.ptr(c.arg(0)) + ", \"" + target + "\", " + NamespaceCalls.ptr(c.arg(2)) + ", 0x"
+                    + Long.toHexString(flags) + ", " + NamespaceCalls.ptr(c.arg(4)));
+        }
         if (mnt.isInitial()) {
             return Verdict.cont();
         }
@@ -64,7 +66,9 @@ public final class MountCalls {
     /** umount2(target, flags) */
     public Verdict umount2(Call c) throws SyscallException, TaskGone {
         String target = c.readPath(c.arg(0));
-        c.describe(() -> "\"" + target + "\", 0x" + Long.toHexString(c.arg(1)));
+        if (c.tracing()) {
+            c.describe("\"" + target + "\", 0x" + Long.toHexString(c.arg(1)));
+        }
         MountNamespace mnt = c.task().state().ns().mnt();
         if (mnt.isInitial()) {
             return Verdict.cont();
@@ -77,7 +81,9 @@ public final class MountCalls {
     /** pivot_root(new_root, put_old): CAP_SYS_ADMIN in the mount namespace's owner is checked before any lookup. */
     public Verdict pivotRoot(Call c) throws SyscallException, TaskGone {
         MountNamespace mnt = c.task().state().ns().mnt();
-        c.describe(() -> NamespaceCalls.ptr(c.arg(0)) + ", " + NamespaceCalls.ptr(c.arg(1)));
+        if (c.tracing()) {
+            c.describe(NamespaceCalls.ptr(c.arg(0)) + ", " + NamespaceCalls.ptr(c.arg(1)));
+        }
         if (mnt.isInitial() && c.task().realCreds()) {
             return Verdict.cont();
         }
@@ -87,7 +93,9 @@ public final class MountCalls {
         }
         String newRoot = c.readPath(c.arg(0));
         String putOld = c.readPath(c.arg(1));
-        c.describe(() -> "\"" + newRoot + "\", \"" + putOld + "\"");
+        if (c.tracing()) {
+            c.describe("\"" + newRoot + "\", \"" + putOld + "\"");
+        }
         lookupDirectory(c, newRoot, "pivot_root");
         lookupDirectory(c, putOld, "pivot_root");
         throw new SyscallException(Errno.EPERM, "nsentry", "pivot_root in an emulated mount namespace is not "
@@ -102,7 +110,9 @@ public final class MountCalls {
      */
     public Verdict chroot(Call c) throws SyscallException, TaskGone {
         String path = c.readPath(c.arg(0));
-        c.describe(() -> "\"" + path + "\"");
+        if (c.tracing()) {
+            c.describe("\"" + path + "\"");
+        }
         boolean modelAllows = Capabilities.capable(c.task().state().cred(), c.task().state().cred().userNs(),
                 Capability.CAP_SYS_CHROOT);
         boolean realAllows = kernel.realRoot();

@@ -36,7 +36,9 @@ public final class NamespaceCalls {
     public Verdict unshare(Call c) throws SyscallException {
         long flags = c.arg(0);
         Task t = c.task();
-        c.describe(() -> CloneFlags.describe(flags, false));
+        if (c.tracing()) {
+            c.describe(CloneFlags.describe(flags, false));
+        }
         TaskState before = t.state();
         TaskState after = UnshareRules.unshare(before, kernel.facts(t), flags, kernel.registry(),
                 label("unshare", t));
@@ -56,7 +58,9 @@ public final class NamespaceCalls {
     public Verdict clone(Call c) throws SyscallException {
         long flags = c.arg(0);
         Task t = c.task();
-        c.describe(() -> CloneFlags.describe(flags, true) + ", " + ptr(c.arg(1)));
+        if (c.tracing()) {
+            c.describe(CloneFlags.describe(flags, true) + ", " + ptr(c.arg(1)));
+        }
         TaskState child = CloneRules.child(t.state(), kernel.facts(t), flags, false, kernel.registry(),
                 label("clone", t));
         if ((flags & CloneFlags.CLONE_NS_CLONE) == 0) {
@@ -70,11 +74,15 @@ public final class NamespaceCalls {
     public Verdict clone3(Call c) throws SyscallException, TaskGone {
         long addr = c.arg(0);
         long size = c.arg(1);
-        c.describe(() -> ptr(addr) + ", " + size);
+        if (c.tracing()) {
+            c.describe(ptr(addr) + ", " + size);
+        }
         CloneRules.checkClone3Size(size);
         byte[] raw = c.read(addr, (int) size);
         long flags = u64(raw, 0);
-        c.describe(() -> "{flags=" + CloneFlags.describe(flags, false) + ", exit_signal=" + u64(raw, 32) + "}, " + size);
+        if (c.tracing()) {
+            c.describe("{flags=" + CloneFlags.describe(flags, false) + ", exit_signal=" + u64(raw, 32) + "}, " + size);
+        }
         CloneRules.validateClone3Args(size, raw);
         Task t = c.task();
         if ((flags & CloneFlags.CLONE_NS_ALL) == 0) {
@@ -114,7 +122,9 @@ public final class NamespaceCalls {
         int nstype = c.intArg(1);
         Task t = c.task();
         NsFiles.FdTarget target = nsFiles.identify(c, fd);
-        c.describe(() -> fd + "<" + target.describe() + ">, " + (nstype == 0 ? "0" : CloneFlags.describe(nstype & 0xffffffffL, false)));
+        if (c.tracing()) {
+            c.describe(fd + "<" + target.describe() + ">, " + (nstype == 0 ? "0" : CloneFlags.describe(nstype & 0xffffffffL, false)));
+        }
         TaskState before = t.state();
         TaskState after;
         if (target instanceof NsFiles.NsTarget ns) {

@@ -82,7 +82,9 @@ public final class NsFileCalls {
 
     /** readv: namespace files EINVAL; emulated /proc files read their snapshot (one iovec per seq read is rare). */
     public Verdict readv(Call c) throws TaskGone {
-        c.describe(() -> c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2));
+        }
         if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile) {
             return Verdict.fail(Errno.EINVAL, "vfs_readv", "namespace files cannot be read");
         }
@@ -90,7 +92,9 @@ public final class NsFileCalls {
     }
 
     private Verdict doRead(Call c, long offset) throws SyscallException, TaskGone {
-        c.describe(() -> c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2));
+        }
         if (!inBand(c)) {
             return Verdict.cont();
         }
@@ -109,7 +113,9 @@ public final class NsFileCalls {
     }
 
     public Verdict pwrite(Call c) throws TaskGone {
-        c.describe(() -> c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2) + ", " + c.arg(3));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2) + ", " + c.arg(3));
+        }
         if (!inBand(c)) {
             return Verdict.cont();
         }
@@ -132,7 +138,9 @@ public final class NsFileCalls {
      * so far are returned, else the first error.
      */
     public Verdict writev(Call c) throws SyscallException, TaskGone {
-        c.describe(() -> c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)) + ", " + c.arg(2));
+        }
         if (!inBand(c)) {
             return Verdict.cont();
         }
@@ -179,7 +187,9 @@ public final class NsFileCalls {
         int fd = c.intArg(0);
         long buf = c.arg(1);
         long count = c.arg(2);
-        c.describe(() -> fd + ", " + NamespaceCalls.ptr(buf) + ", " + count);
+        if (c.tracing()) {
+            c.describe(fd + ", " + NamespaceCalls.ptr(buf) + ", " + count);
+        }
         if (!inBand(c)) {
             return Verdict.cont();
         }
@@ -197,7 +207,7 @@ public final class NsFileCalls {
                     + Long.toUnsignedString(count) + " bytes is outside user space (access_ok)");
         }
         if (c.tracing()) {
-            c.describe(() -> fd + "<" + file.name() + ">, \"" + printable(c, buf, count) + "\", " + count);
+            c.describe(fd + "<" + file.name() + ">, \"" + printable(c, buf, count) + "\", " + count);
         }
         return wrote(c, file, writeProcFile(c, file, buf, count));
     }
@@ -272,20 +282,26 @@ public final class NsFileCalls {
 
     /** dup2(oldfd, newfd): a writable emulated file leaving the band becomes a pipe into the model. */
     public Verdict dup2(Call c) throws SyscallException, TaskGone {
-        c.describe(() -> c.intArg(0) + ", " + c.intArg(1));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", " + c.intArg(1));
+        }
         return dup(c, c.intArg(0), c.intArg(1), false, "dup2");
     }
 
     /** dup3(oldfd, newfd, flags) */
     public Verdict dup3(Call c) throws SyscallException, TaskGone {
-        c.describe(() -> c.intArg(0) + ", " + c.intArg(1) + ", 0x" + Long.toHexString(c.arg(2)));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", " + c.intArg(1) + ", 0x" + Long.toHexString(c.arg(2)));
+        }
         return dup(c, c.intArg(0), c.intArg(1), (c.arg(2) & O_CLOEXEC) != 0, "dup3");
     }
 
     /** fcntl(fd, F_DUPFD[_CLOEXEC], minfd) on a band fd; every other fcntl runs natively. */
     public Verdict fcntl(Call c) throws SyscallException, TaskGone {
         int cmd = c.intArg(1);
-        c.describe(() -> c.intArg(0) + ", " + cmd + ", " + c.arg(2));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", " + cmd + ", " + c.arg(2));
+        }
         if (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC) {
             return Verdict.cont();
         }
@@ -332,7 +348,9 @@ public final class NsFileCalls {
     }
 
     public Verdict lseek(Call c) throws TaskGone {
-        c.describe(() -> c.intArg(0) + ", " + c.arg(1) + ", " + c.arg(2));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", " + c.arg(1) + ", " + c.arg(2));
+        }
         if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile) {
             return Verdict.fail(Errno.ESPIPE, "no_llseek", "namespace files cannot seek");
         }
@@ -340,7 +358,9 @@ public final class NsFileCalls {
     }
 
     public Verdict fstat(Call c) throws SyscallException, TaskGone {
-        c.describe(() -> c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)));
+        }
         if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile ns && !ns.ns().isInitial()) {
             c.touched(ns.ns());
             c.write(c.arg(1), NsStat.stat(kernel, ns.ns(), c.task().state().cred()));
@@ -351,7 +371,9 @@ public final class NsFileCalls {
 
     /** fstatfs of an nsfs file: NSFS_MAGIC, the nsfs block size and name length. */
     public Verdict fstatfs(Call c) throws SyscallException, TaskGone {
-        c.describe(() -> c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", " + NamespaceCalls.ptr(c.arg(1)));
+        }
         if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile ns && !ns.ns().isInitial()) {
             ByteBuffer b = ByteBuffer.allocate(120).order(ByteOrder.LITTLE_ENDIAN);
             b.putLong(0, Nsfs.NSFS_MAGIC);
@@ -365,7 +387,9 @@ public final class NsFileCalls {
     }
 
     public Verdict fchmod(Call c) throws TaskGone {
-        c.describe(() -> c.intArg(0) + ", 0" + Long.toOctalString(c.arg(1)));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", 0" + Long.toOctalString(c.arg(1)));
+        }
         if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile) {
             return Verdict.fail(Errno.EPERM, "nsfs", "namespace files cannot change mode");
         }
@@ -373,7 +397,9 @@ public final class NsFileCalls {
     }
 
     public Verdict fchown(Call c) throws TaskGone {
-        c.describe(() -> c.intArg(0) + ", " + IdentityCalls.id(c.arg(1)) + ", " + IdentityCalls.id(c.arg(2)));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", " + IdentityCalls.id(c.arg(1)) + ", " + IdentityCalls.id(c.arg(2)));
+        }
         if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile) {
             return Verdict.fail(Errno.EPERM, "nsfs", "namespace files cannot change owner");
         }
@@ -381,7 +407,9 @@ public final class NsFileCalls {
     }
 
     public Verdict ftruncate(Call c) throws TaskGone {
-        c.describe(() -> c.intArg(0) + ", " + c.arg(1));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", " + c.arg(1));
+        }
         if (inBand(c) && classify(c, c.intArg(0)) instanceof NsFile) {
             return Verdict.fail(Errno.EINVAL, "do_ftruncate", "namespace files are not open for writing");
         }
@@ -392,7 +420,9 @@ public final class NsFileCalls {
     public Verdict ioctl(Call c) throws SyscallException, TaskGone {
         int fd = c.intArg(0);
         long cmd = c.arg(1) & 0xffffffffL;
-        c.describe(() -> fd + ", " + ioctlName(cmd) + ", " + NamespaceCalls.ptr(c.arg(2)));
+        if (c.tracing()) {
+            c.describe(fd + ", " + ioctlName(cmd) + ", " + NamespaceCalls.ptr(c.arg(2)));
+        }
         NsFiles.FdTarget target = nsFiles.identify(c, fd);
         if (target instanceof NsFiles.PathOnlyFd) {
             return Verdict.fail(Errno.EBADF, "ksys_ioctl", "fd " + fd + " is an O_PATH fd");
@@ -402,7 +432,9 @@ public final class NsFileCalls {
         }
         Namespace ns = t.namespace();
         c.touched(ns);
-        c.describe(() -> fd + "<" + target.describe() + ">, " + ioctlName(cmd) + ", " + NamespaceCalls.ptr(c.arg(2)));
+        if (c.tracing()) {
+            c.describe(fd + "<" + target.describe() + ">, " + ioctlName(cmd) + ", " + NamespaceCalls.ptr(c.arg(2)));
+        }
         var caller = c.task().state();
         if (cmd == Nsfs.NS_GET_USERNS) {
             return nsFiles.inject(c, NsIoctls.getUserns(caller.cred(), ns), true);

@@ -93,7 +93,7 @@ public final class ProcFileCalls {
     private Verdict doOpen(Call c, int dirfd, long pathAddr, int flags) throws SyscallException, TaskGone {
         String path = c.readPathForDecision(pathAddr);
         if (c.tracing()) {
-            c.describe(() -> (dirfd == ProcPaths.AT_FDCWD ? "AT_FDCWD" : Integer.toString(dirfd)) + ", \"" + path + "\", "
+            c.describe((dirfd == ProcPaths.AT_FDCWD ? "AT_FDCWD" : Integer.toString(dirfd)) + ", \"" + path + "\", "
                     + nsentry.abi.OpenFlags.describe(flags));
         }
         if (!mayNameEmulatedFile(path)) {
@@ -615,7 +615,7 @@ public final class ProcFileCalls {
             throws SyscallException, TaskGone {
         String path = c.readPathForDecision(pathAddr);
         if (c.tracing()) {
-            c.describe(() -> "\"" + path + "\", " + NamespaceCalls.ptr(buf) + ", " + bufsiz);
+            c.describe("\"" + path + "\", " + NamespaceCalls.ptr(buf) + ", " + bufsiz);
         }
         if (!mayNameEmulatedFile(path) && !isFdLink(path)) {
             return Verdict.cont();
@@ -700,7 +700,7 @@ public final class ProcFileCalls {
         }
         String path = c.readPathForDecision(pathAddr);
         if (c.tracing()) {
-            c.describe(() -> (dirfd == ProcPaths.AT_FDCWD ? "" : dirfd + ", ") + "\"" + path + "\", "
+            c.describe((dirfd == ProcPaths.AT_FDCWD ? "" : dirfd + ", ") + "\"" + path + "\", "
                     + NamespaceCalls.ptr(buf) + (flags != 0 ? ", 0x" + Integer.toHexString(flags) : ""));
         }
         if (initial && !kernel.band().contains(dirfd) && !mayNameEmulatedFile(path)) {

@@ -39,7 +39,9 @@ public final class UtsCalls {
 
     /** uname(buf) — struct new_utsname: six fields of 65 bytes. */
     public Verdict uname(Call c) throws SyscallException, TaskGone {
-        c.describe(() -> NamespaceCalls.ptr(c.arg(0)));
+        if (c.tracing()) {
+            c.describe(NamespaceCalls.ptr(c.arg(0)));
+        }
         UtsNamespace uts = c.task().state().ns().uts();
         if (uts.isInitial()) {
             return Verdict.cont();
@@ -72,12 +74,16 @@ public final class UtsCalls {
     private Verdict set(Call c, boolean host) throws SyscallException, TaskGone {
         long addr = c.arg(0);
         long len = c.arg(1);
-        c.describe(() -> NamespaceCalls.ptr(addr) + ", " + (int) len);
+        if (c.tracing()) {
+            c.describe(NamespaceCalls.ptr(addr) + ", " + (int) len);
+        }
         UtsNamespace uts = c.task().state().ns().uts();
         c.touched(uts);
         UtsRules.check(c.task().state(), len, !host);
         byte[] name = len == 0 ? new byte[0] : c.read(addr, (int) len);
-        c.describe(() -> "\"" + new String(name, StandardCharsets.ISO_8859_1) + "\", " + len);
+        if (c.tracing()) {
+            c.describe("\"" + new String(name, StandardCharsets.ISO_8859_1) + "\", " + len);
+        }
         if (uts.isInitial()) {
             if (c.task().realCreds()) {
                 return Verdict.cont(); // really privileged: the host's name really changes

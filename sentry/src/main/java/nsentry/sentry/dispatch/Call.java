@@ -3,7 +3,6 @@ package nsentry.sentry.dispatch;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 
 import nsentry.abi.Errno;
 import nsentry.abi.SyscallException;
@@ -68,14 +67,13 @@ public final class Call {
     }
 
     /**
-     * Sets the trace's decoded arguments, built by {@code args} only when the call is
-     * traced: with tracing off, describing a call costs nothing.
+     * Sets the trace's decoded arguments. Call it only under {@code if (c.tracing())}, so
+     * that with tracing off nothing is built: not the string, and not a lambda to build it
+     * later either (a capturing lambda costs the C1-compiled sentry ~0.1 us warm and
+     * ~0.7 us right after a switch from the workload; BENCHMARKS.md, session 5).
      */
-    public Call describe(Supplier<String> args) {
-        if (tracing) {
-            this.decodedArgs = args.get();
-        }
-        return this;
+    public void describe(String args) {
+        this.decodedArgs = args;
     }
 
     /** Namespaces this call created, joined or named, for the trace. */

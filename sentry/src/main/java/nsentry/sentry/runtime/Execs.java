@@ -39,7 +39,9 @@ public final class Execs {
     /** execve(path, argv, envp) */
     public Verdict execve(Call c) throws SyscallException, TaskGone {
         String path = c.readPath(c.arg(0));
-        c.describe(() -> "\"" + path + "\", " + ptr(c.arg(1)) + ", " + ptr(c.arg(2)));
+        if (c.tracing()) {
+            c.describe("\"" + path + "\", " + ptr(c.arg(1)) + ", " + ptr(c.arg(2)));
+        }
         remember(c, AT_FDCWD, path, 0);
         return Verdict.cont();
     }
@@ -47,8 +49,10 @@ public final class Execs {
     /** execveat(dirfd, path, argv, envp, flags) */
     public Verdict execveat(Call c) throws SyscallException, TaskGone {
         String path = c.readPath(c.arg(1));
-        c.describe(() -> c.intArg(0) + ", \"" + path + "\", " + ptr(c.arg(2)) + ", " + ptr(c.arg(3)) + ", 0x"
-                + Long.toHexString(c.arg(4)));
+        if (c.tracing()) {
+            c.describe(c.intArg(0) + ", \"" + path + "\", " + ptr(c.arg(2)) + ", " + ptr(c.arg(3)) + ", 0x"
+                    + Long.toHexString(c.arg(4)));
+        }
         remember(c, c.intArg(0), path, c.intArg(4));
         return Verdict.cont();
     }
