@@ -382,7 +382,7 @@ public final class EventLoop implements AutoCloseable {
             if (n == 0 || n == -Errno.EINTR.number()) {
                 return false;
             }
-            throw new LinuxException("poll(listener fd " + d.fd + ", epoll fd " + epollFd + ")", -n);
+            throw pollFailed(d, -n);
         }
         int directEvents = pollSet.getShort(6) & 0xffff;
         int epollEvents = pollSet.getShort(POLLFD_BYTES + 6) & 0xffff;
@@ -405,6 +405,11 @@ public final class EventLoop implements AutoCloseable {
         }
         d.dispatch(directEvents);
         return true;
+    }
+
+    /** Out of line: keeps the string building out of the per-call loop's code. */
+    private LinuxException pollFailed(Watch d, int errno) {
+        return new LinuxException("poll(listener fd " + d.fd + ", epoll fd " + epollFd + ")", errno);
     }
 
     private void waitEpoll(int timeout) {

@@ -90,7 +90,7 @@ public final class SeccompListener implements AutoCloseable {
                 if (errno == ENOENT || errno == EINTR || errno == EAGAIN) {
                     return null;
                 }
-                throw new LinuxException("ioctl(fd " + fd + ", SECCOMP_IOCTL_NOTIF_RECV)", errno);
+                throw failed("SECCOMP_IOCTL_NOTIF_RECV", 0, errno);
             }
             return new Notification(
                     recv.getLong(0), recv.getInt(8), recv.getInt(12),
@@ -159,9 +159,18 @@ public final class SeccompListener implements AutoCloseable {
             if (-r == ENOENT) {
                 return false;
             }
-            throw new LinuxException("ioctl(fd " + fd + ", SECCOMP_IOCTL_NOTIF_SEND, id 0x"
-                    + Long.toUnsignedString(id, 16) + ")", (int) -r);
+            throw failed("SECCOMP_IOCTL_NOTIF_SEND", id, (int) -r);
         }
+    }
+
+    /**
+     * The exception for a failed ioctl, built out of line: the string building would
+     * otherwise sit in the middle of the per-call methods' C1 code (BENCHMARKS.md,
+     * session 5: the sentry's per-call time grows with its code's size).
+     */
+    private LinuxException failed(String request, long id, int errno) {
+        return new LinuxException("ioctl(fd " + fd + ", " + request
+                + (id != 0 ? ", id 0x" + Long.toUnsignedString(id, 16) : "") + ")", errno);
     }
 
     /**
@@ -179,8 +188,7 @@ public final class SeccompListener implements AutoCloseable {
             if (-r == ENOENT) {
                 return false;
             }
-            throw new LinuxException("ioctl(fd " + fd + ", SECCOMP_IOCTL_NOTIF_ID_VALID, id 0x"
-                    + Long.toUnsignedString(id, 16) + ")", (int) -r);
+            throw failed("SECCOMP_IOCTL_NOTIF_ID_VALID", id, (int) -r);
         }
     }
 

@@ -518,9 +518,12 @@ public final class ProcFileCalls {
 
     /** Applies whatever the workload wrote into piped emulated files (before any later call). */
     public void drainPipes() {
-        if (pipes.isEmpty()) {
-            return;
+        if (!pipes.isEmpty()) { // small enough for C1 to inline before every call
+            drainAll();
         }
+    }
+
+    private void drainAll() {
         for (PipedFile p : new java.util.ArrayList<>(pipes)) {
             drain(p);
         }

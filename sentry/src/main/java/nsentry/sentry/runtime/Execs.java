@@ -69,7 +69,9 @@ public final class Execs {
      * apply the exec transformation now, before this call is answered.
      */
     public void confirmPendingExec(Call c) {
-        confirm(c);
+        if (c.task().pendingExec() != null) { // small enough for C1 to inline at every call
+            confirm(c);
+        }
     }
 
     private void confirm(Call c) {
