@@ -12,6 +12,8 @@ import com.kenai.jffi.MemoryIO;
 final class NativeBuffer {
     /** Frees the memory of unreachable buffers (one daemon thread, started with the first buffer). */
     private static final Cleaner FREER = Cleaner.create();
+    /** Up to this many bytes (a multiple of 8), {@link #zero} stores words itself. */
+    private static final int SMALL_ZERO = 128;
 
     private final MemoryIO memory;
     private final long address;
@@ -55,9 +57,6 @@ final class NativeBuffer {
         }
         memory.setMemory(address + offset, length, (byte) 0);
     }
-
-    /** Up to this many bytes (a multiple of 8), {@link #zero} stores words itself. */
-    private static final int SMALL_ZERO = 128;
 
     long getLong(int offset) {
         check(offset, 8);

@@ -90,7 +90,7 @@ public final class SeccompListener implements AutoCloseable {
                 if (errno == ENOENT || errno == EINTR || errno == EAGAIN) {
                     return null;
                 }
-                throw failed("SECCOMP_IOCTL_NOTIF_RECV", 0, errno);
+                throw failed("SECCOMP_IOCTL_NOTIF_RECV", errno);
             }
             return new Notification(
                     recv.getLong(0), recv.getInt(8), recv.getInt(12),
@@ -168,9 +168,13 @@ public final class SeccompListener implements AutoCloseable {
      * otherwise sit in the middle of the per-call methods' C1 code (BENCHMARKS.md,
      * session 5: the sentry's per-call time grows with its code's size).
      */
+    private LinuxException failed(String request, int errno) {
+        return new LinuxException("ioctl(fd " + fd + ", " + request + ")", errno);
+    }
+
+    /** {@link #failed(String, int)} for a request about one notification (any id, 0 included). */
     private LinuxException failed(String request, long id, int errno) {
-        return new LinuxException("ioctl(fd " + fd + ", " + request
-                + (id != 0 ? ", id 0x" + Long.toUnsignedString(id, 16) : "") + ")", errno);
+        return failed(request + ", id 0x" + Long.toUnsignedString(id, 16), errno);
     }
 
     /**
