@@ -74,14 +74,18 @@ const struct filter_entry filter_table[] = {
 	{ .name = "lstat", .variants = VARIANT_DEBUGGABLE, .cond = COND_ALWAYS },
 	{ .name = "newfstatat", .variants = VARIANT_DEBUGGABLE, .cond = COND_ALWAYS },
 	{ .name = "statx", .variants = VARIANT_DEBUGGABLE, .cond = COND_ALWAYS },
-	/* Every open but O_DIRECTORY ones (no emulated file is a directory) and
-	 * O_CREAT|O_EXCL ones (EEXIST for every existing file, emulated or not). */
-	{ .name = "open", .cond = COND_MASKED_EQ, .arg = 1, .mask = O_DIRECTORY | O_CREAT, .value = 0 },
+	/* Every open but O_DIRECTORY ones (no emulated file is a directory),
+	 * O_CREAT|O_EXCL ones (EEXIST for every existing file, emulated or not) and
+	 * O_PATH ones (the sentry gives every O_PATH open to the kernel: such an fd
+	 * reads nothing, and setns/ioctl refuse it; ProcFileCalls.doOpen). */
 	{ .name = "open", .cond = COND_MASKED_EQ, .arg = 1,
-	  .mask = O_DIRECTORY | O_CREAT | O_EXCL, .value = O_CREAT },
-	{ .name = "openat", .cond = COND_MASKED_EQ, .arg = 2, .mask = O_DIRECTORY | O_CREAT, .value = 0 },
+	  .mask = O_DIRECTORY | O_CREAT | O_PATH, .value = 0 },
+	{ .name = "open", .cond = COND_MASKED_EQ, .arg = 1,
+	  .mask = O_DIRECTORY | O_CREAT | O_EXCL | O_PATH, .value = O_CREAT },
 	{ .name = "openat", .cond = COND_MASKED_EQ, .arg = 2,
-	  .mask = O_DIRECTORY | O_CREAT | O_EXCL, .value = O_CREAT },
+	  .mask = O_DIRECTORY | O_CREAT | O_PATH, .value = 0 },
+	{ .name = "openat", .cond = COND_MASKED_EQ, .arg = 2,
+	  .mask = O_DIRECTORY | O_CREAT | O_EXCL | O_PATH, .value = O_CREAT },
 
 	/* namespace files and the emulated-file band */
 	{ .name = "ioctl", .cond = COND_MASKED_EQ, .arg = 1, .mask = NSIO_MASK, .value = NSIO_TYPE },

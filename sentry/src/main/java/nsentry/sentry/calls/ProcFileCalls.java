@@ -105,6 +105,9 @@ public final class ProcFileCalls {
             return Verdict.cont();
         }
         ProcPath target = ProcPath.classify(resolved);
+        // An O_PATH fd reads nothing and setns/ioctl refuse it: the real file will do. The
+        // filter leaves open/openat with O_PATH to the kernel (native/src/filter_table.c);
+        // openat2's flags are in memory, so those come here.
         if (target.kind() == ProcPath.Kind.NOT_EMULATED || (flags & O_PATH) != 0) {
             return Verdict.cont();
         }
