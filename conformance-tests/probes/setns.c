@@ -213,6 +213,52 @@ static void pid_join(void *a) {
   wait_child(init);
 }
 
+/* One fd number holding a namespace file, then another namespace's, then an O_PATH fd
+ * of it, then a directory: each setns and NS_GET_NSTYPE sees what the number holds now
+ * (nsentry remembers which stand-in a number last held and checks that guess). */
+static void fd_reuse(void *a) {
+  (void)a;
+  if (unshare((g_root ? 0 : CLONE_NEWUSER) | CLONE_NEWUTS | CLONE_NEWIPC) != 0) {
+    line("reuse.setup", "failed");
+    return;
+  }
+  int n = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+  int ipc = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+  CHECK("reuse.uts", setns(n, CLONE_NEWUTS));
+  CHECK("reuse.uts-again", setns(n, CLONE_NEWUTS));
+  CHECK("reuse.uts-nstype", ioctl(n, P_NS_GET_NSTYPE));
+  CHECK("reuse.dup2-ipc", dup2(ipc, n) < 0 ? -1 : 0);
+  CHECK("reuse.ipc-as-uts", setns(n, CLONE_NEWUTS));
+  CHECK("reuse.ipc-0", setns(n, 0));
+  CHECK("reuse.ipc-nstype", ioctl(n, P_NS_GET_NSTYPE));
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", ipc);
+  int opath = open(path, O_PATH | O_CLOEXEC);
+  CHECK("reuse.dup2-opath", dup2(opath, n) < 0 ? -1 : 0);
+  CHECK("reuse.opath-setns", setns(n, CLONE_NEWIPC));
+  CHECK("reuse.opath-nstype", ioctl(n, P_NS_GET_NSTYPE));
+  CHECK("reuse.dup2-ipc-back", dup2(ipc, n) < 0 ? -1 : 0);
+  CHECK("reuse.ipc-back", setns(n, CLONE_NEWIPC));
+  int dir = open("/", O_RDONLY | O_CLOEXEC);
+  CHECK("reuse.dup2-dir", dup2(dir, n) < 0 ? -1 : 0);
+  CHECK("reuse.dir-setns", setns(n, 0));
+  CHECK("reuse.dir-nstype", ioctl(n, P_NS_GET_NSTYPE));
+  close(n);
+  CHECK("reuse.closed-setns", setns(n, 0));
+  /* a new uts namespace whose file may get the same number */
+  if (unshare(CLONE_NEWUTS) != 0) {
+    line("reuse.setup-2", "failed");
+    return;
+  }
+  int again = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+  CHECK("reuse.new-uts", setns(again, CLONE_NEWUTS));
+  same_ns("reuse.new-uts-joined", "own uts, the new one", nsk_self("uts"), nsk_fd(again));
+  close(opath);
+  close(dir);
+  close(ipc);
+  close(again);
+}
+
 int main(void) {
   probe_init();
   in_child("basic", basic_errors, NULL);
@@ -239,5 +285,6 @@ int main(void) {
   } else line("target.mnt", "setup = failed");
   in_child("mnt-nocap", mnt_nocap, NULL);
   in_child("pid", pid_join, NULL);
+  in_child("fd-reuse", fd_reuse, NULL);
   return probe_done();
 }

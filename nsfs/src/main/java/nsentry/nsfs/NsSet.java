@@ -37,34 +37,58 @@ public record NsSet(MountNamespace mnt, UtsNamespace uts, IpcNamespace ipc, NetN
     }
 
     public NsSet withMnt(MountNamespace v) {
+        if (v == mnt) {
+            return this; // joining the namespace the set has: nothing to copy
+        }
         return new NsSet(v, uts, ipc, net, pidForChildren, cgroup, time, timeForChildren);
     }
 
     public NsSet withUts(UtsNamespace v) {
+        if (v == uts) {
+            return this; // joining the namespace the set has: nothing to copy
+        }
         return new NsSet(mnt, v, ipc, net, pidForChildren, cgroup, time, timeForChildren);
     }
 
     public NsSet withIpc(IpcNamespace v) {
+        if (v == ipc) {
+            return this; // joining the namespace the set has: nothing to copy
+        }
         return new NsSet(mnt, uts, v, net, pidForChildren, cgroup, time, timeForChildren);
     }
 
     public NsSet withNet(NetNamespace v) {
+        if (v == net) {
+            return this; // joining the namespace the set has: nothing to copy
+        }
         return new NsSet(mnt, uts, ipc, v, pidForChildren, cgroup, time, timeForChildren);
     }
 
     public NsSet withPidForChildren(PidNamespace v) {
+        if (v == pidForChildren) {
+            return this; // joining the namespace the set has: nothing to copy
+        }
         return new NsSet(mnt, uts, ipc, net, v, cgroup, time, timeForChildren);
     }
 
     public NsSet withCgroup(CgroupNamespace v) {
+        if (v == cgroup) {
+            return this; // joining the namespace the set has: nothing to copy
+        }
         return new NsSet(mnt, uts, ipc, net, pidForChildren, v, time, timeForChildren);
     }
 
     public NsSet withTime(TimeNamespace v) {
+        if (v == time) {
+            return this; // joining the namespace the set has: nothing to copy
+        }
         return new NsSet(mnt, uts, ipc, net, pidForChildren, cgroup, v, timeForChildren);
     }
 
     public NsSet withTimeForChildren(TimeNamespace v) {
+        if (v == timeForChildren) {
+            return this; // joining the namespace the set has: nothing to copy
+        }
         return new NsSet(mnt, uts, ipc, net, pidForChildren, cgroup, time, v);
     }
 

@@ -119,7 +119,11 @@ public final class SetnsRules {
             return cred.userNs();
         }
 
+        /** The new state; the caller's own when nothing changed (re-joining its namespaces). */
         TaskState result() {
+            if (cred == caller.cred() && ns == caller.ns()) {
+                return caller;
+            }
             return new TaskState(cred, ns, caller.activePidNs());
         }
     }

@@ -126,6 +126,7 @@ public final class Linux {
         private final Charset charset = Charset.defaultCharset();
 
         private final CallContext lRetLLLLL = context(LONG, LONG, LONG, LONG, LONG, LONG);
+        private final CallContext lRetLLLLLL = context(LONG, LONG, LONG, LONG, LONG, LONG, LONG);
         private final CallContext iRetILL = context(INT, INT, LONG, LONG);
         private final CallContext iRetPLI = context(INT, PTR, LONG, INT);
         private final CallContext lRetIPL = context(LONG, INT, PTR, LONG);
@@ -211,6 +212,11 @@ public final class Linux {
         /** syscall(2) for calls glibc may lack (pidfd_*, tgkill, fstat). */
         long syscall(long number, long a0, long a1, long a2, long a3) {
             return invoker.invokeN5(lRetLLLLL, syscall, number, a0, a1, a2, a3);
+        }
+
+        /** syscall(2) with five arguments (kcmp). */
+        long syscall(long number, long a0, long a1, long a2, long a3, long a4) {
+            return invoker.invokeN6(lRetLLLLLL, syscall, number, a0, a1, a2, a3, a4);
         }
 
         /** ioctl(2) with a pointer or integer third argument. */
@@ -455,6 +461,20 @@ public final class Linux {
      */
     public int pidfdGetfdRaw(int pidfd, int targetFd) {
         long r = libc.syscall(Sysno.PIDFD_GETFD, pidfd, targetFd, 0, 0);
+        return r < 0 ? -errno() : (int) r;
+    }
+
+    /** kcmp(2)'s KCMP_FILE */
+    private static final int KCMP_FILE = 0;
+
+    /**
+     * kcmp(pid1, pid2, KCMP_FILE, fd1, fd2): 0 when fd1 of process pid1 and fd2 of pid2 are
+     * the same open file description, 1 or 2 when they are not (an ordering), or {@code -errno}
+     * (EBADF: one fd is not open; ESRCH: no such process; EPERM: no ptrace read access). Asks
+     * without taking a copy of the fd, unlike {@link #pidfdGetfd}.
+     */
+    public int kcmpFileRaw(int pid1, int pid2, int fd1, int fd2) {
+        long r = libc.syscall(Sysno.KCMP, pid1, pid2, KCMP_FILE, fd1, fd2);
         return r < 0 ? -errno() : (int) r;
     }
 

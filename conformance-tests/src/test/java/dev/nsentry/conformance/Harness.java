@@ -165,6 +165,8 @@ public final class Harness {
   private final Config cfg;
   private final Path suiteDir;
   private Path probeDir;
+  /** The launcher's copy for the test user, if one was needed ({@link #prepareLauncher}). */
+  private Path launcherCopy;
   private List<String> launcher;
   private String launcherProblem;
 
@@ -178,6 +180,25 @@ public final class Harness {
   }
 
   Report runAll() {
+    try {
+      return buildAndRunAll();
+    } finally {
+      deleteTree(probeDir);
+      deleteTree(launcherCopy);
+    }
+  }
+
+  /** Removes a temporary directory the harness made (null: none); a failure is only reported. */
+  private static void deleteTree(Path dir) {
+    if (dir == null) return;
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    } catch (IOException | UncheckedIOException e) {
+      System.err.println("conformance: could not remove " + dir + ": " + e);
+    }
+  }
+
+  private Report buildAndRunAll() {
     List<String> problems = new ArrayList<>();
     List<String> probes = buildProbes();
     prepareLauncher(problems);
@@ -273,6 +294,7 @@ public final class Harness {
         && exec(asUser(TEST_USER, List.of("test", "-x", script.toString())), Duration.ofSeconds(5)).exitCode != 0) {
       try {
         Path copy = Files.createTempDirectory("nsentry-launcher-");
+        launcherCopy = copy;
         Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rwxr-xr-x"));
         List<String> rel = new ArrayList<>(List.of("nsentry", "native/build/nsentry-shim", "sentry/target/nsentry.jar"));
         Path lib = cfg.repo().resolve("sentry/target/lib");

@@ -77,16 +77,30 @@ public final class NsFiles {
         }
     }
 
+    /** Fd numbers below this have their last stand-in remembered ({@link #knownStandIn}). */
+    private static final int REMEMBERED_FDS = 1024;
+
     private final Kernel kernel;
+    private final int sentryPid;
+    /**
+     * By fd number: the inode of the emulated namespace whose stand-in that fd last was, in
+     * whichever task (0: none). A guess that {@link #knownStandIn} checks before using it.
+     */
+    private final long[] lastStandIn = new long[REMEMBERED_FDS];
 
     public NsFiles(Kernel kernel) {
         this.kernel = kernel;
+        this.sentryPid = kernel.linux().getpid();
     }
 
     /** Recognises fd {@code fd} of the calling task. */
     public FdTarget identify(Call c, int fd) throws TaskGone {
         if (fd < 0) {
             return new BadFd();
+        }
+        NsTarget known = knownStandIn(c, fd);
+        if (known != null) {
+            return known;
         }
         int local;
         try {
@@ -104,7 +118,13 @@ public final class NsFiles {
                     return new PathOnlyFd("a namespace file");
                 }
                 Namespace ns = kernel.registry().byInode(st.ino()).orElse(null);
-                return ns != null ? new NsTarget(ns) : new OtherFile("a released namespace");
+                if (ns == null) {
+                    return new OtherFile("a released namespace");
+                }
+                if (fd < REMEMBERED_FDS) {
+                    lastStandIn[fd] = st.ino();
+                }
+                return new NsTarget(ns);
             }
             long fsType = kernel.linux().fstatfsType(local);
             if (pathOnly) {
@@ -133,6 +153,29 @@ public final class NsFiles {
     }
 
     private static final int O_PATH = 010000000;
+
+    /**
+     * setns's and the NS_GET_* ioctls' common case in one system call: whether {@code fd} is
+     * still the stand-in it was last time, asked with kcmp(KCMP_FILE) against the sentry's
+     * backing fd of that namespace instead of pidfd_getfd + fstat + fcntl + close. The same
+     * open file description as the backing fd is that namespace's stand-in and not O_PATH
+     * (the backing fd is not), which is what {@link #identify}'s long way would find too;
+     * kcmp, like pidfd_getfd there, reads the fd table of the process (its leader's). Null:
+     * not known, or kcmp failed (the long way tells why).
+     */
+    private NsTarget knownStandIn(Call c, int fd) throws TaskGone {
+        long inode = fd < REMEMBERED_FDS ? lastStandIn[fd] : 0;
+        if (inode == 0) {
+            return null;
+        }
+        int backing = kernel.backing().backingFd(inode);
+        if (backing < 0 || kernel.linux().kcmpFileRaw(c.task().tgid(), sentryPid, fd, backing) != 0) {
+            return null;
+        }
+        c.revalidate(); // the pid still named the caller's process when kcmp looked
+        Namespace ns = kernel.registry().byInode(inode).orElse(null);
+        return ns == null ? null : new NsTarget(ns);
+    }
 
     /** The "Pid:" line of our copy's fdinfo; -1 for an exited process. */
     private static int pidOfPidfd(int localFd) {

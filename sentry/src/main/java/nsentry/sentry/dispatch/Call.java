@@ -76,12 +76,16 @@ public final class Call {
         this.decodedArgs = args;
     }
 
-    /** Namespaces this call created, joined or named, for the trace. */
+    /** Namespaces this call created, joined or named, for the trace (empty when not tracing). */
     public List<Namespace> touchedNamespaces() {
         return touched;
     }
 
+    /** Notes a namespace for the trace; nothing is kept when not tracing. */
     public void touched(Namespace ns) {
+        if (!tracing) {
+            return;
+        }
         if (touched.isEmpty()) {
             touched = new ArrayList<>(2);
         }
