@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -10,6 +11,29 @@
 
 #include "log.h"
 #include "proc.h"
+
+/* The sentry's tunable: no restartable sequences. glibc registers one for every thread,
+ * and the kernel then rewrites it (__rseq_handle_notify_resume) on each return to user
+ * space after a context switch: the sentry's loop thread switches with the workload twice
+ * per notification (measured: 0.2 us of a 6.4 us getuid round trip; BENCHMARKS.md). The
+ * JVM does not use rseq. Appended, so it wins over an earlier glibc.pthread.rseq; only the
+ * sentry's environment changes, the workload's stays as given. */
+#define SENTRY_TUNABLE "glibc.pthread.rseq=0"
+
+static int set_sentry_tunables(void)
+{
+	const char *given = getenv("GLIBC_TUNABLES");
+	if (given == NULL || given[0] == '\0')
+		return setenv("GLIBC_TUNABLES", SENTRY_TUNABLE, 1);
+	size_t len = strlen(given) + sizeof ":" SENTRY_TUNABLE;
+	char *v = malloc(len);
+	if (v == NULL)
+		return -1;
+	snprintf(v, len, "%s:%s", given, SENTRY_TUNABLE);
+	int r = setenv("GLIBC_TUNABLES", v, 1);
+	free(v);
+	return r;
+}
 
 /* In the child: put fd on target, without close-on-exec. */
 static int place_fd(int fd, int target)
@@ -38,7 +62,8 @@ static void sentry_child(struct shim_ctx *ctx, int ctl, int fdc, char *const arg
 		log_errno(errno, "dup2 (sentry sockets)");
 		_exit(125);
 	}
-	if (setenv("NSENTRY_CONTROL_FD", "3", 1) < 0 || setenv("NSENTRY_FD_CHANNEL", "4", 1) < 0) {
+	if (setenv("NSENTRY_CONTROL_FD", "3", 1) < 0 || setenv("NSENTRY_FD_CHANNEL", "4", 1) < 0 ||
+	    set_sentry_tunables() < 0) {
 		log_errno(errno, "setenv (sentry)");
 		_exit(125);
 	}

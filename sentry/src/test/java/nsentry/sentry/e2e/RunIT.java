@@ -45,6 +45,34 @@ class RunIT {
         assertEquals(dir.toRealPath() + "\nkept\n100\n", r.stdout(), r.toString());
     }
 
+    /** The sentry runs with a glibc tunable of its own (no rseq); the workload gets the caller's. */
+    @Test
+    void workloadKeepsTheCallersGlibcTunables() throws Exception {
+        String show = Nsentry.launcher() + " run -- sh -c 'echo \"${GLIBC_TUNABLES-unset}\"'";
+        Nsentry.Result unset = Nsentry.exec(List.of("env", "-u", "GLIBC_TUNABLES", "sh", "-c", show), null, 60);
+        assertEquals(0, unset.code(), unset.toString());
+        assertEquals("unset\n", unset.stdout(), unset.toString());
+        Nsentry.Result given = Nsentry.exec(List.of("env", "GLIBC_TUNABLES=glibc.malloc.check=0", "sh", "-c", show),
+                null, 60);
+        assertEquals(0, given.code(), given.toString());
+        assertEquals("glibc.malloc.check=0\n", given.stdout(), given.toString());
+        // What the sentry gets: a stand-in for java that prints it (glibc rewrites the
+        // string it parsed in place, so the real JVM's /proc/PID/environ would not show it).
+        Path fakeJava = Files.createTempFile("nsentry-fake-java", ".sh");
+        try {
+            Files.writeString(fakeJava, "#!/bin/sh\necho \"sentry: $GLIBC_TUNABLES\"\nexit 3\n");
+            fakeJava.toFile().setExecutable(true);
+            Nsentry.Result sentry = Nsentry.exec(List.of("env", "GLIBC_TUNABLES=glibc.malloc.check=0",
+                    "NSENTRY_JAVA=" + fakeJava, Nsentry.launcher().toString(), "run", "--", "true"), null, 60);
+            assertEquals("sentry: glibc.malloc.check=0:glibc.pthread.rseq=0\n", sentry.stdout(), sentry.toString());
+            Nsentry.Result sentryUnset = Nsentry.exec(List.of("env", "-u", "GLIBC_TUNABLES",
+                    "NSENTRY_JAVA=" + fakeJava, Nsentry.launcher().toString(), "run", "--", "true"), null, 60);
+            assertEquals("sentry: glibc.pthread.rseq=0\n", sentryUnset.stdout(), sentryUnset.toString());
+        } finally {
+            Files.deleteIfExists(fakeJava);
+        }
+    }
+
     @Test
     void usageErrorsAreClear() throws Exception {
         Nsentry.Result r = Nsentry.exec(List.of(Nsentry.launcher().toString(), "run"), null, 60);
