@@ -20,6 +20,8 @@ public final class WorkloadMemory {
     /** PATH_MAX, including the terminating NUL. */
     public static final int PATH_MAX = 4096;
     private static final int PAGE_SIZE = 4096;
+    /** The first read of a path (the C floor, bench/cfloor.c, reads 255 bytes). */
+    private static final int FIRST_PATH_CHUNK = 256;
     private static final int SCRATCH_SIZE = 64 * 1024;
 
     private final Linux linux;
@@ -103,12 +105,20 @@ public final class WorkloadMemory {
         }
     }
 
-    /** Fills {@link #pathBytes}; returns the length before the NUL. */
+    /**
+     * Fills {@link #pathBytes}; returns the length before the NUL. Reads never cross a page
+     * boundary, so a fault is EFAULT exactly where strncpy_from_user would fault: the first
+     * read takes at most {@link #FIRST_PATH_CHUNK} bytes (most paths end there, and both the
+     * process_vm_readv and the copy cost by the byte), the next ones the rest of their page.
+     */
     private int readPathLocked(int tid, long addr) throws MemoryFault, SyscallException {
         int total = 0;
         while (total < PATH_MAX) {
             long at = addr + total;
             int chunk = Math.min(PAGE_SIZE - (int) (at & (PAGE_SIZE - 1)), PATH_MAX - total);
+            if (total == 0) {
+                chunk = Math.min(chunk, FIRST_PATH_CHUNK);
+            }
             readScratch(tid, at, total, chunk, "path read");
             scratch.get(total, pathBytes, total, chunk);
             for (int i = total; i < total + chunk; i++) {

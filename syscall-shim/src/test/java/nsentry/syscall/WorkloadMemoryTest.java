@@ -75,6 +75,30 @@ class WorkloadMemoryTest {
         assertEquals(Errno.ENAMETOOLONG, e.errno());
     }
 
+    /** Lengths around the first read's 256 bytes, starting at several distances from a page end. */
+    @Test
+    void pathsOfEveryLengthAroundTheFirstReadAndPageEnds() throws Exception {
+        NativeBuffer nb = linux.allocate(4 * 4096);
+        long firstPageEnd = (nb.address() + 4096) & ~4095L;
+        for (int fromPageEnd : new int[] {1, 2, 100, 255, 256, 257, 300, 4096}) {
+            for (int len : new int[] {0, 1, 254, 255, 256, 257, 511, 1000, 4095}) {
+                long at = firstPageEnd + 4096 - fromPageEnd;
+                int off = (int) (at - nb.address());
+                byte[] path = new byte[len + 1];
+                for (int i = 0; i < len; i++) {
+                    path[i] = (byte) ('a' + i % 26);
+                }
+                if (off + path.length > 4 * 4096) {
+                    continue;
+                }
+                nb.put(off, path, 0, path.length);
+                String got = mem.readPath(pid, at);
+                assertEquals(len, got.length(), "length " + len + ", " + fromPageEnd + " bytes before a page end");
+                assertEquals(new String(path, 0, len, StandardCharsets.US_ASCII), got);
+            }
+        }
+    }
+
     @Test
     void pathBytesAreExact() throws Exception {
         NativeBuffer nb = linux.allocate(16);

@@ -499,7 +499,8 @@ public final class ProcFileCalls {
         }
     }
 
-    private final java.util.List<PipedFile> pipes = new java.util.ArrayList<>();
+    /** ArrayList, not List: C1 inlines no interface call, and {@link #drainPipes} runs before every call. */
+    private final java.util.ArrayList<PipedFile> pipes = new java.util.ArrayList<>();
 
     /** Replaces what fd {@code newfd} of the caller will be by a pipe into {@code file}. */
     Verdict pipeInto(Call c, OpenProcFile file, int newfd, boolean cloexec, String how) throws SyscallException {
