@@ -87,6 +87,11 @@ public final class NsFiles {
      * whichever task (0: none). A guess that {@link #knownStandIn} checks before using it.
      */
     private final long[] lastStandIn = new long[REMEMBERED_FDS];
+    /**
+     * Cleared when kcmp(2) is missing (ENOSYS: a kernel without CONFIG_KCMP) or refused to the
+     * sentry itself (EPERM: e.g. a container's seccomp profile): then every fd goes the long way.
+     */
+    private boolean kcmpUsable = true;
 
     public NsFiles(Kernel kernel) {
         this.kernel = kernel;
@@ -165,11 +170,18 @@ public final class NsFiles {
      */
     private NsTarget knownStandIn(Call c, int fd) throws TaskGone {
         long inode = fd < REMEMBERED_FDS ? lastStandIn[fd] : 0;
-        if (inode == 0) {
+        if (inode == 0 || !kcmpUsable) {
             return null;
         }
         int backing = kernel.backing().backingFd(inode);
-        if (backing < 0 || kernel.linux().kcmpFileRaw(c.task().tgid(), sentryPid, fd, backing) != 0) {
+        if (backing < 0) {
+            return null;
+        }
+        int same = kernel.linux().kcmpFileRaw(c.task().tgid(), sentryPid, fd, backing);
+        if (same != 0) {
+            if (same == -Errno.ENOSYS.number() || same == -Errno.EPERM.number()) {
+                kcmpUsable = false; // pidfd_getfd works (the sentry needs it), so kcmp itself is barred
+            }
             return null;
         }
         c.revalidate(); // the pid still named the caller's process when kcmp looked
