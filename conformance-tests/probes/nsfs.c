@@ -41,6 +41,24 @@ static void links(void) {
   line("dir.mode", "stat(/proc/self/ns) mode = %o", d.st_mode);
 }
 
+/* An O_PATH fd of a namespace entry inside a new user namespace: what fstat says. */
+static void opath_nested(void *a) {
+  (void)a;
+  if (unshare(CLONE_NEWUSER) != 0) {
+    line("opath-nested.setup", "failed");
+    return;
+  }
+  int user = open("/proc/self/ns/user", O_PATH | O_CLOEXEC);
+  CHECK("opath-nested.setns", setns(user, CLONE_NEWUSER));
+  same_ns("opath-nested.fstat-user", "O_PATH fd, path", nsk_fd(user), nsk_path("/proc/self/ns/user"));
+  int nofollow = open("/proc/self/ns/user", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  line("opath-nested.nofollow-mode", "fstat mode = %s",
+       fstat(nofollow, &st) == 0 && S_ISLNK(st.st_mode) ? "symlink" : "other");
+  close(user);
+  close(nofollow);
+}
+
 static void file_ops(void) {
   int fd = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
   struct stat st;
@@ -258,5 +276,6 @@ int main(int argc, char **argv) {
   in_child("child", child_ns_ioctls, NULL);
   in_child("pidparent", pid_parent, NULL);
   in_child("identity", identity, NULL);
+  in_child("opath-nested", opath_nested, NULL);
   return probe_done();
 }
