@@ -5,6 +5,9 @@ public final class OpenFlags {
     private OpenFlags() {}
 
     public static final int O_ACCMODE = 03;
+    public static final int O_RDONLY = 0;
+    public static final int O_NOCTTY = 0400;
+    public static final int O_NONBLOCK = 04000;
     public static final int O_PATH = 010000000;
     public static final int O_CLOEXEC = 02000000;
     public static final int O_DIRECTORY = 0200000;

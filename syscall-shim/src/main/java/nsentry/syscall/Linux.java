@@ -13,6 +13,7 @@ import com.kenai.jffi.MemoryIO;
 import com.kenai.jffi.Type;
 
 import nsentry.abi.Errno;
+import nsentry.abi.OpenFlags;
 import nsentry.abi.Sysno;
 
 /**
@@ -86,12 +87,16 @@ public final class Linux {
     private final long processVmReadv;
     private final long processVmWritev;
     private final NativeBuffer statBuffer;
+    /** struct pidfd_info, PIDFD_INFO_SIZE_VER0. */
+    private static final int PIDFD_INFO_SIZE = 64;
+    private final NativeBuffer pidfdInfoBuffer;
 
     private Linux(Library c) {
         this.libc = new LibC(c);
         this.processVmReadv = symbol(c, "process_vm_readv");
         this.processVmWritev = symbol(c, "process_vm_writev");
         this.statBuffer = allocate(144); // struct stat (144) and struct statfs (120)
+        this.pidfdInfoBuffer = allocate(PIDFD_INFO_SIZE);
     }
 
     /**
@@ -299,6 +304,41 @@ public final class Linux {
             }
         }
 
+        /**
+         * open(path, flags) + read(2) until end of file or {@code buf} is full + close, in one
+         * native buffer: the count read, or -1 with errno saved (by open or read).
+         */
+        long readFile(String path, int flags, byte[] buf) {
+            long p = cString(path);
+            long out = malloc(buf.length, false);
+            try {
+                int fd = (int) invoker.invokeN3(iRetPII, open, p, flags, 0);
+                if (fd < 0) {
+                    return -1;
+                }
+                long total = 0;
+                try {
+                    while (total < buf.length) {
+                        long r = invoker.invokeN3(lRetIPL, read, fd, out + total, buf.length - total);
+                        if (r < 0) {
+                            return -1;
+                        }
+                        if (r == 0) {
+                            break;
+                        }
+                        total += r;
+                    }
+                } finally {
+                    invoker.invokeN1(iRetI, close, fd);
+                }
+                memory.getByteArray(out, buf, 0, (int) total);
+                return total;
+            } finally {
+                memory.freeMemory(out);
+                memory.freeMemory(p);
+            }
+        }
+
         long readlink(String path, byte[] buf, long size) {
             long p = cString(path);
             long out = malloc(size, false);
@@ -443,6 +483,43 @@ public final class Linux {
             throw fail("pidfd_open(pid " + pid + ", flags " + flags + ")");
         }
         return (int) r;
+    }
+
+    /**
+     * pidfd_open(2) that reports failure as a value: the pidfd, or {@code -errno} (ESRCH: no
+     * such task; ENOENT, EINVAL before Linux 6.9: {@code pid} is not a thread-group leader and
+     * {@link #PIDFD_THREAD} was not given).
+     */
+    public int pidfdOpenRaw(int pid, int flags) {
+        long r = libc.syscall(Sysno.PIDFD_OPEN, pid, flags, 0, 0);
+        return r < 0 ? -errno() : (int) r;
+    }
+
+    /** PIDFD_GET_INFO: _IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, struct pidfd_info of PIDFD_INFO_SIZE_VER0 64 bytes). */
+    private static final long PIDFD_GET_INFO = 0xC040FF0BL;
+    /** struct pidfd_info: mask (u64) at 0, then cgroupid (u64), pid, tgid, ppid (u32 each). */
+    private static final int PIDFD_INFO_PID = 1;
+    private static final int PIDFD_INFO_TGID_OFFSET = 20;
+    private static final int PIDFD_INFO_PPID_OFFSET = 24;
+
+    /**
+     * ioctl(pidfd, PIDFD_GET_INFO) (Linux 6.13, pidfd_info in fs/pidfs.c): the task's thread-group
+     * id and its parent's, as the sentry's pid namespace numbers them, into
+     * {@code tgidPpid[0..1]}. Returns 0, or {@code -errno} (ESRCH: the task has exited;
+     * ENOTTY or EINVAL: an older kernel without the ioctl).
+     */
+    public int pidfdInfoRaw(int pidfd, int[] tgidPpid) {
+        NativeBuffer b = pidfdInfoBuffer;
+        synchronized (b) {
+            b.zero(0, PIDFD_INFO_SIZE);
+            b.putLong(0, PIDFD_INFO_PID);
+            if (libc.ioctl(pidfd, PIDFD_GET_INFO, b.address()) < 0) {
+                return -errno();
+            }
+            tgidPpid[0] = b.getInt(PIDFD_INFO_TGID_OFFSET);
+            tgidPpid[1] = b.getInt(PIDFD_INFO_PPID_OFFSET);
+            return 0;
+        }
     }
 
     /** pidfd_getfd(2): a duplicate (close-on-exec) of {@code targetFd} in the pidfd's process. */
@@ -598,6 +675,19 @@ public final class Linux {
             throw fail("open(\"" + path + "\", 0" + Integer.toOctalString(flags) + ")");
         }
         return fd;
+    }
+
+    /**
+     * The start of a small file of the sentry's own view (a /proc file of a task): open
+     * (O_RDONLY|O_CLOEXEC|O_NOCTTY|O_NONBLOCK: a FIFO does not block the open; its read
+     * fails with EAGAIN), read(2) until end of file or {@code buf} is full, close.
+     * Returns the count read ({@code buf.length}: maybe more to read), or {@code -errno}
+     * (ENOENT or ESRCH: the task is gone). No exception and no Java file-system layer: the
+     * sentry reads /proc/PID/status and auxv for every new task and exec while it waits.
+     */
+    public int readFileRaw(String path, byte[] buf) {
+        long r = libc.readFile(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC | OpenFlags.O_NOCTTY | OpenFlags.O_NONBLOCK, buf);
+        return r < 0 ? -errno() : (int) r;
     }
 
     /**

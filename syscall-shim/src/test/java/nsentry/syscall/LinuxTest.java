@@ -146,4 +146,92 @@ class LinuxTest {
             linux.close(sv[1]);
         }
     }
+
+    @Test
+    void readFileRawReadsWholeSmallFilesAndReportsErrnoAsValue() throws Exception {
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("nsentry-linux", ".txt");
+        try {
+            java.nio.file.Files.writeString(f, "hello, world");
+            byte[] big = new byte[64];
+            assertEquals(12, linux.readFileRaw(f.toString(), big));
+            assertEquals("hello, world", new String(big, 0, 12, StandardCharsets.US_ASCII));
+            byte[] small = new byte[5];
+            assertEquals(5, linux.readFileRaw(f.toString(), small), "a full buffer says: maybe more");
+            assertEquals("hello", new String(small, StandardCharsets.US_ASCII));
+        } finally {
+            java.nio.file.Files.delete(f);
+        }
+        // a /proc file (size 0 in stat) is read to its end, across several read(2) calls
+        byte[] status = new byte[8192];
+        int n = linux.readFileRaw("/proc/self/status", status);
+        assertTrue(n > 100 && n < status.length, "read " + n);
+        assertTrue(new String(status, 0, n, StandardCharsets.UTF_8).contains("\nTgid:\t" + ProcessHandle.current().pid() + "\n"));
+        assertEquals(-Errno.ENOENT.number(), linux.readFileRaw("/proc/999999999/status", status));
+    }
+
+    @Test
+    void readFileRawDoesNotBlockOnAFifo() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("nsentry-fifo");
+        String fifo = dir.resolve("f").toString();
+        try {
+            assertEquals(0, new ProcessBuilder("mkfifo", fifo).start().waitFor());
+            // no writer: a blocking open would wait forever; non-blocking, read(2) finds no data
+            int r = linux.readFileRaw(fifo, new byte[2]);
+            assertTrue(r == 0 || r == -Errno.EAGAIN.number(), "got " + r);
+        } finally {
+            java.nio.file.Files.deleteIfExists(java.nio.file.Path.of(fifo));
+            java.nio.file.Files.delete(dir);
+        }
+    }
+
+    @Test
+    void statResultDecodesTheRawStructAsFstatFillsIt() {
+        int[] errno = new int[1];
+        byte[] raw = linux.fstatatRaw(-100, "/etc/passwd", 0, errno);
+        int fd = linux.open("/etc/passwd", 0);
+        try {
+            assertEquals(linux.fstat(fd), StatResult.of(raw));
+            assertEquals(StatResult.S_IFREG, StatResult.of(raw).fileType());
+        } finally {
+            linux.close(fd);
+        }
+    }
+
+    @Test
+    void pidfdInfoGivesThreadGroupAndParent() throws Exception {
+        int self = (int) ProcessHandle.current().pid();
+        int parent = (int) ProcessHandle.current().parent().orElseThrow().pid();
+        int pidfd = linux.pidfdOpenRaw(self, 0);
+        assertTrue(pidfd >= 0);
+        int[] ids = new int[2];
+        try {
+            assertEquals(0, linux.pidfdInfoRaw(pidfd, ids));
+            assertArrayEquals(new int[] {self, parent}, ids);
+        } finally {
+            linux.close(pidfd);
+        }
+        // another thread of this process: no process pidfd for it, a thread pidfd names its group
+        int thread = -1;
+        try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
+            for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) tasks::iterator) {
+                int tid = Integer.parseInt(t.getFileName().toString());
+                if (tid != self) {
+                    thread = tid;
+                    break;
+                }
+            }
+        }
+        assertTrue(thread > 0, "a JVM has more than one thread");
+        int notLeader = linux.pidfdOpenRaw(thread, 0);
+        assertTrue(notLeader == -Errno.ENOENT.number() || notLeader == -Errno.EINVAL.number(), "got " + notLeader);
+        int threadPidfd = linux.pidfdOpenRaw(thread, Linux.PIDFD_THREAD);
+        assertTrue(threadPidfd >= 0);
+        try {
+            assertEquals(0, linux.pidfdInfoRaw(threadPidfd, ids));
+            assertArrayEquals(new int[] {self, parent}, ids);
+        } finally {
+            linux.close(threadPidfd);
+        }
+        assertEquals(-Errno.ESRCH.number(), linux.pidfdOpenRaw(999_999_999, 0));
+    }
 }

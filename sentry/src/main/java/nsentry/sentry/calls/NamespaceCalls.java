@@ -135,7 +135,7 @@ public final class NamespaceCalls {
                     ns.namespace(), nstype);
         } else if (target instanceof NsFiles.PidfdTarget p) {
             SetnsRules.checkSetnsFlags(nstype); // flags before the target (check_setns_flags)
-            ProcStatus status = p.pid() > 0 ? ProcStatus.read(p.pid()) : null;
+            ProcStatus status = p.pid() > 0 ? ProcStatus.read(kernel.linux(), p.pid()) : null;
             SetnsRules.PidfdTarget alive = status == null ? SetnsRules.PidfdTarget.GONE
                     : status.isZombie() ? SetnsRules.PidfdTarget.EXITING : SetnsRules.PidfdTarget.ALIVE;
             Task other = status == null ? null : sandboxTask(p.pid());

@@ -467,7 +467,7 @@ public final class NsFileCalls {
                         + ns.type().procName() + " namespace");
             }
             int pid = c.intArg(2);
-            if (pid <= 0 || nsentry.sentry.task.ProcStatus.read(pid) == null) {
+            if (pid <= 0 || nsentry.sentry.task.ProcStatus.read(kernel.linux(), pid) == null) {
                 throw new SyscallException(Errno.ESRCH, "ns_ioctl", "no process " + pid);
             }
             return Verdict.value(pid);

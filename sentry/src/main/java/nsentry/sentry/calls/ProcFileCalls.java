@@ -170,7 +170,7 @@ public final class ProcFileCalls {
             return null;
         }
         // The caller's own process is alive by definition; anyone else may be a zombie.
-        ProcStatus status = owner.tgid() == c.task().tgid() ? null : ProcStatus.read(target.effectiveTid());
+        ProcStatus status = owner.tgid() == c.task().tgid() ? null : ProcStatus.read(kernel.linux(), target.effectiveTid());
         if (status == null && owner.tgid() != c.task().tgid()) {
             throw new SyscallException(Errno.ENOENT, "proc_ns_get_link", "process " + target.effectiveTid() + " is gone");
         }

@@ -79,11 +79,11 @@ final class KernelDebugService implements DebugServer.DebugService {
             if (t.exited()) {
                 continue;
             }
-            ProcStatus s = ProcStatus.read(t.tid());
+            ProcStatus s = ProcStatus.read(kernel.linux(), t.tid());
             if (s != null && s.isZombie()) {
                 continue;
             }
-            rows.add(new TaskRow(t.tid(), t.tgid(), s == null ? 0 : s.ppid(), t.comm(), t.state(), true));
+            rows.add(new TaskRow(t.tid(), t.tgid(), s == null ? 0 : s.ppid(), s == null ? t.comm() : s.name(), t.state(), true));
             known.put(t.tid(), t.state());
             knownProcess.putIfAbsent(t.tgid(), t.state());
             if (t.isThreadGroupLeader()) {
@@ -113,7 +113,7 @@ final class KernelDebugService implements DebugServer.DebugService {
                 if (known.containsKey(tid)) {
                     continue;
                 }
-                ProcStatus s = ProcStatus.read(tid);
+                ProcStatus s = ProcStatus.read(kernel.linux(), tid);
                 if (s == null || s.isZombie()) {
                     continue;
                 }

@@ -1,11 +1,8 @@
 package nsentry.sentry.runtime;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Map;
 
 import nsentry.abi.SyscallException;
 import nsentry.nsfs.Credentials;
@@ -18,6 +15,7 @@ import nsentry.sentry.dispatch.TaskGone;
 import nsentry.sentry.dispatch.Verdict;
 import nsentry.sentry.task.PendingExec;
 import nsentry.sentry.task.Task;
+import nsentry.syscall.StatResult;
 
 /**
  * execve/execveat without ptrace (spikes.md §3): the call runs natively; the sentry
@@ -59,9 +57,10 @@ public final class Execs {
 
     private void remember(Call c, int dirfd, String path, int flags) {
         Path file = resolve(c.tid(), dirfd, path, flags);
-        PendingExec.ExecFileInfo info = file == null ? null : fileInfo(file);
-        byte[] random = AuxRandom.read(kernel.memory(), c.tid());
-        c.task().setPendingExec(new PendingExec(file == null ? path : file.toString(), random, info));
+        PendingExec.ExecFileInfo info = file == null ? null : fileInfo(file.toString());
+        long randomAt = AuxRandom.address(kernel.linux(), c.tid());
+        byte[] random = randomAt == 0 ? null : AuxRandom.bytesAt(kernel.memory(), c.tid(), randomAt);
+        c.task().setPendingExec(new PendingExec(file == null ? path : file.toString(), randomAt, random, info));
     }
 
     /**
@@ -81,8 +80,9 @@ public final class Execs {
             return;
         }
         t.setPendingExec(null);
-        byte[] now = AuxRandom.read(kernel.memory(), c.tid());
-        boolean execed = pending.atRandom() == null ? now != null : !Arrays.equals(pending.atRandom(), now);
+        boolean execed = pending.atRandom() == null
+                ? AuxRandom.address(kernel.linux(), c.tid()) != 0 // unreadable before, readable now
+                : AuxRandom.replaced(kernel.memory(), c.tid(), pending.atRandomAddress(), pending.atRandom());
         if (!execed) {
             return;
         }
@@ -134,24 +134,29 @@ public final class Execs {
         }
     }
 
-    private static PendingExec.ExecFileInfo fileInfo(Path file) {
-        try {
-            Map<String, Object> a = Files.readAttributes(file, "unix:mode,uid,gid");
-            int mode = (Integer) a.get("mode");
-            boolean script;
-            try (InputStream in = Files.newInputStream(file)) {
-                script = in.read() == '#' && in.read() == '!';
-            } catch (IOException e) {
-                script = false;
-            }
-            return new PendingExec.ExecFileInfo(mode, (Integer) a.get("uid"), (Integer) a.get("gid"), script);
-        } catch (IOException | UnsupportedOperationException | ClassCastException e) {
+    /**
+     * The program file's mode and owners (stat, following links as execve does) and whether
+     * it starts with "#!". Only a regular file is opened, and without blocking (a FIFO
+     * swapped in meanwhile must not stall the sentry); execve refuses anything else anyway.
+     */
+    private PendingExec.ExecFileInfo fileInfo(String file) {
+        byte[] raw = kernel.linux().fstatatRaw(AT_FDCWD, file, 0, new int[1]);
+        if (raw == null) {
             return null;
         }
+        StatResult st = StatResult.of(raw);
+        boolean script = false;
+        if (st.fileType() == StatResult.S_IFREG) {
+            byte[] head = new byte[2];
+            script = kernel.linux().readFileRaw(file, head) == 2 && head[0] == '#' && head[1] == '!';
+        }
+        return new PendingExec.ExecFileInfo(st.mode(), st.uid(), st.gid(), script);
     }
 
+    /** The task's comm after exec: the file name's first 15 bytes (TASK_COMM_LEN - 1). */
     private static String comm(String path) {
-        String name = Path.of(path).getFileName() == null ? path : Path.of(path).getFileName().toString();
+        int slash = path.lastIndexOf('/');
+        String name = slash < 0 || slash == path.length() - 1 ? path : path.substring(slash + 1);
         return name.length() > 15 ? name.substring(0, 15) : name;
     }
 

@@ -166,7 +166,7 @@ public final class Sandbox implements ControlChannel.Listener {
         kernel = new Kernel(linux, loop, listener, shim, options, started, opening.rootView(), tracer, this::now);
         dispatch = new Dispatch(kernel);
         kernel.tasks().setRootPid(started.getPid());
-        ProcStatus root = ProcStatus.read(started.getPid());
+        ProcStatus root = ProcStatus.read(linux, started.getPid());
         if (root != null) {
             kernel.tasks().setShimPid(root.ppid());
         }

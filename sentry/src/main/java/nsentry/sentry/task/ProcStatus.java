@@ -8,19 +8,31 @@ import java.util.ArrayList;
 import java.util.List;
 
 import nsentry.procfs.ProcWords;
+import nsentry.syscall.Linux;
 
 /** The facts nsentry reads from the real {@code /proc/<tid>/status} and children lists. */
 public record ProcStatus(String name, char state, int tgid, int ppid, int threads) {
 
-    /** Reads /proc/<tid>/status; null if the thread is gone. */
-    public static ProcStatus read(int tid) {
-        String text;
-        try {
-            text = Files.readString(Path.of("/proc/" + tid + "/status"), StandardCharsets.UTF_8);
-        } catch (IOException e) {
+    /**
+     * Reads /proc/<tid>/status; null if the thread is gone. The fields read come before
+     * the Groups line ends, so the first 4 KiB almost always hold them all; a longer file
+     * (thousands of supplementary groups) is read whole.
+     */
+    public static ProcStatus read(Linux linux, int tid) {
+        String path = "/proc/" + tid + "/status";
+        byte[] buf = new byte[4096];
+        int n = linux.readFileRaw(path, buf);
+        if (n < 0) {
             return null;
         }
-        return parse(text);
+        if (n == buf.length) {
+            try {
+                return parse(Files.readString(Path.of(path), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                return null;
+            }
+        }
+        return parse(new String(buf, 0, n, StandardCharsets.UTF_8));
     }
 
     static ProcStatus parse(String text) {
@@ -29,21 +41,28 @@ public record ProcStatus(String name, char state, int tgid, int ppid, int thread
         int tgid = -1;
         int ppid = -1;
         int threads = 1;
-        for (String line : text.split("\n")) {
-            int colon = line.indexOf(':');
-            if (colon < 0) {
-                continue;
+        int start = 0;
+        while (start < text.length()) {
+            int end = text.indexOf('\n', start);
+            if (end < 0) {
+                end = text.length();
             }
-            String key = line.substring(0, colon);
-            String value = line.substring(colon + 1).trim();
-            switch (key) {
-                case "Name" -> name = value;
-                case "State" -> state = value.isEmpty() ? '?' : value.charAt(0);
-                case "Tgid" -> tgid = Integer.parseInt(value);
-                case "PPid" -> ppid = Integer.parseInt(value);
-                case "Threads" -> threads = Integer.parseInt(value);
-                default -> { }
+            int colon = text.indexOf(':', start);
+            if (colon >= 0 && colon < end) {
+                String key = text.substring(start, colon);
+                switch (key) {
+                    case "Name" -> name = text.substring(colon + 1, end).trim();
+                    case "State" -> {
+                        String value = text.substring(colon + 1, end).trim();
+                        state = value.isEmpty() ? '?' : value.charAt(0);
+                    }
+                    case "Tgid" -> tgid = Integer.parseInt(text.substring(colon + 1, end).trim());
+                    case "PPid" -> ppid = Integer.parseInt(text.substring(colon + 1, end).trim());
+                    case "Threads" -> threads = Integer.parseInt(text.substring(colon + 1, end).trim());
+                    default -> { }
+                }
             }
+            start = end + 1;
         }
         return new ProcStatus(name, state, tgid, ppid, threads);
     }

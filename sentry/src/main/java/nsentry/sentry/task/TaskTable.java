@@ -112,7 +112,7 @@ public final class TaskTable {
             if (other == null) {
                 return true;
             }
-            ProcStatus s = ProcStatus.read(p);
+            ProcStatus s = ProcStatus.read(linux, p);
             return s == null || s.isZombie();
         });
         return !t.fsPartners().isEmpty();
@@ -134,7 +134,7 @@ public final class TaskTable {
             if (p == rootPid || byTid.containsKey(p)) {
                 return true;
             }
-            ProcStatus s = ProcStatus.read(p);
+            ProcStatus s = ProcStatus.read(linux, p);
             if (s == null) {
                 return false;
             }
@@ -178,29 +178,43 @@ public final class TaskTable {
     }
 
     private Task registerUnknown(int tid, int depth) throws TooManyTasks {
-        ProcStatus status = ProcStatus.read(tid);
-        if (status == null) {
+        NewThread found = NewThread.open(linux, tid);
+        if (found == null) {
             return null;
         }
+        Task t = null;
+        try {
+            t = registerFound(tid, found, depth);
+        } finally {
+            if (t == null || t.pidfd() != found.pidfd()) {
+                linux.close(found.pidfd());
+            }
+        }
+        return t;
+    }
+
+    private Task registerFound(int tid, NewThread found, int depth) throws TooManyTasks {
         TaskState inherited;
         String how;
+        String comm;
         boolean fsFromParent = false;
-        Task sibling = anyThreadOf(status.tgid());
-        if (status.tgid() != tid && sibling != null) {
+        Task sibling = anyThreadOf(found.tgid());
+        if (found.tgid() != tid && sibling != null) {
             inherited = sibling.state();
-            how = "new thread of " + status.tgid();
+            how = "new thread of " + found.tgid();
+            comm = sibling.comm(); // a new thread starts with its creator's comm
         } else {
-            Task parent = byTid.get(status.ppid());
+            Task parent = byTid.get(found.ppid());
             if (parent == null) {
-                parent = anyThreadOf(status.ppid());
+                parent = anyThreadOf(found.ppid());
             }
-            if (parent == null && depth < 64 && status.ppid() > 1 && status.ppid() != shimPid
-                    && status.ppid() != tid) {
+            if (parent == null && depth < 64 && found.ppid() > 1 && found.ppid() != shimPid
+                    && found.ppid() != tid) {
                 // The parent has made no intercepted call yet (its child's notification came
                 // first): it still has what it inherited; register it first, up the tree.
-                parent = registerUnknown(status.ppid(), depth + 1);
+                parent = registerUnknown(found.ppid(), depth + 1);
             }
-            if (parent == null && status.ppid() == shimPid && depth == 0) {
+            if (parent == null && found.ppid() == shimPid && depth == 0) {
                 // Orphaned before its first intercepted call and adopted by the shim (the
                 // subreaper): its parent has exited. Exits not processed yet hand their
                 // orphans their state now (see adoptOrphans).
@@ -214,16 +228,19 @@ public final class TaskTable {
                 inherited = forkedChild(parent.state());
                 how = "child of " + parent.tid();
                 fsFromParent = parent.takeFsSharingChild();
+                comm = parent.comm(); // fork copies comm; exec renames (Execs)
             } else {
                 inherited = initialState;
                 how = tid == rootPid || rootPid < 0 ? "workload root"
-                        : "parent " + status.ppid() + " unknown (orphaned before its first intercepted call); "
+                        : "parent " + found.ppid() + " unknown (orphaned before its first intercepted call); "
                         + "initial state";
+                ProcStatus status = ProcStatus.read(linux, tid);
+                comm = status == null ? null : status.name();
             }
         }
-        Task t = add(tid, status.tgid(), inherited, status.name(), how);
+        Task t = add(tid, found.tgid(), inherited, comm, how, found.pidfd());
         if (t != null && fsFromParent) {
-            Task parent = byTid.get(status.ppid()) != null ? byTid.get(status.ppid()) : anyThreadOf(status.ppid());
+            Task parent = byTid.get(found.ppid()) != null ? byTid.get(found.ppid()) : anyThreadOf(found.ppid());
             if (parent != null) {
                 t.fsPartners().add(parent.tid());
                 parent.fsPartners().add(t.tid());
@@ -242,7 +259,7 @@ public final class TaskTable {
             update(existing, state);
             return existing;
         }
-        ProcStatus status = ProcStatus.read(childTid);
+        ProcStatus status = ProcStatus.read(linux, childTid);
         int tgid = status != null ? status.tgid() : childTid;
         Task t = add(childTid, tgid, state, parent.comm(), "clone child of " + parent.tid());
         if (t != null) {
@@ -313,7 +330,7 @@ public final class TaskTable {
                 if (byTid.containsKey(child)) {
                     continue;
                 }
-                ProcStatus cs = ProcStatus.read(child);
+                ProcStatus cs = ProcStatus.read(linux, child);
                 if (cs == null) {
                     continue;
                 }
@@ -356,6 +373,22 @@ public final class TaskTable {
             pidfd = linux.pidfdOpen(tid, tid == tgid ? 0 : PIDFD_THREAD);
         } catch (LinuxException e) {
             return null; // already gone
+        }
+        Task t = null;
+        try {
+            t = add(tid, tgid, state, comm, how, pidfd);
+        } finally {
+            if (t == null) {
+                linux.close(pidfd);
+            }
+        }
+        return t;
+    }
+
+    /** Registers a task with its pidfd; on success the task owns the pidfd. */
+    private Task add(int tid, int tgid, TaskState state, String comm, String how, int pidfd) throws TooManyTasks {
+        if (byTid.size() >= maxTasks) {
+            throw new TooManyTasks(maxTasks);
         }
         Task t = new Task(tid, tgid, pidfd, nextSerial++, state, comm);
         if (!state.activePidNs().isInitial() && tid == tgid && populatedPidNs.add(state.activePidNs())) {
@@ -403,7 +436,7 @@ public final class TaskTable {
             if (child == sentry || child == rootPid || byTid.containsKey(child)) {
                 continue;
             }
-            ProcStatus cs = ProcStatus.read(child);
+            ProcStatus cs = ProcStatus.read(linux, child);
             if (cs == null) {
                 continue;
             }
@@ -420,7 +453,7 @@ public final class TaskTable {
     /** Processes exits whose pidfd events are still queued (the task is a zombie or gone). */
     private void processPendingExits() {
         for (Task t : new ArrayList<>(byTid.values())) {
-            ProcStatus s = ProcStatus.read(t.tid());
+            ProcStatus s = ProcStatus.read(linux, t.tid());
             if (s == null || s.isZombie()) {
                 exited(t);
             }

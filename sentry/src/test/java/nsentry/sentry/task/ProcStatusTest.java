@@ -19,6 +19,7 @@ import nsentry.nsfs.NamespaceRegistry;
 import nsentry.nsfs.TaskFacts;
 import nsentry.nsfs.TaskState;
 import nsentry.nsfs.UnshareRules;
+import nsentry.syscall.Linux;
 
 class ProcStatusTest {
 
@@ -32,6 +33,74 @@ class ProcStatusTest {
         assertEquals(5, s.threads());
         assertTrue(s.isZombie());
         assertFalse(ProcStatus.parse("State:\tS (sleeping)\n").isZombie());
+    }
+
+    @Test
+    void parsingToleratesOddLinesAndAMissingFinalNewline() {
+        ProcStatus s = ProcStatus.parse("Name:\ta:b c\nno colon here\n\nTgid:\t9\nPPid:\t 3 \nThreads:\t2");
+        assertEquals("a:b c", s.name()); // the first colon ends the key
+        assertEquals(9, s.tgid());
+        assertEquals(3, s.ppid());
+        assertEquals(2, s.threads());
+        assertEquals('?', ProcStatus.parse("").state());
+    }
+
+    @Test
+    void readsTheRealStatusOfThisProcessAndNothingOfAGoneOne() {
+        Linux linux = Linux.load();
+        int self = (int) ProcessHandle.current().pid();
+        ProcStatus s = ProcStatus.read(linux, self);
+        assertEquals(self, s.tgid());
+        assertEquals(ProcessHandle.current().parent().orElseThrow().pid(), s.ppid());
+        assertTrue(s.threads() > 1);
+        assertEquals(null, ProcStatus.read(linux, 999_999_999));
+    }
+
+    @Test
+    void aNewThreadIsPinnedByAPidfdAndNamesItsGroupAndParent() throws Exception {
+        Linux linux = Linux.load();
+        int self = (int) ProcessHandle.current().pid();
+        int parent = (int) ProcessHandle.current().parent().orElseThrow().pid();
+        NewThread leader = NewThread.open(linux, self);
+        try {
+            assertEquals(self, leader.tgid());
+            assertEquals(parent, leader.ppid());
+        } finally {
+            linux.close(leader.pidfd());
+        }
+        int[] tid = new int[1];
+        java.util.concurrent.CountDownLatch seen = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread t = new Thread(() -> {
+            tid[0] = readTid();
+            seen.countDown();
+            try {
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        t.start();
+        seen.await();
+        NewThread thread = NewThread.open(linux, tid[0]);
+        try {
+            assertEquals(self, thread.tgid()); // a thread pidfd: pidfd_open(tid, 0) refuses non-leaders
+            assertEquals(parent, thread.ppid());
+        } finally {
+            linux.close(thread.pidfd());
+            done.countDown();
+            t.join();
+        }
+        assertEquals(null, NewThread.open(linux, 999_999_999));
+    }
+
+    private static int readTid() {
+        try {
+            return Integer.parseInt(java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self"))
+                    .getFileName().toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
