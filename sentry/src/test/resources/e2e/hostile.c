@@ -1142,12 +1142,28 @@ static void do_misc(void *a)
 	case 27: out("openat2 path=null:"); memset(good_buf, 0, 64); res_fd(syscall(SYS_openat2, AT_FDCWD, NULL, good_buf, 24)); break;
 	case 28: out("openat2 how=unmapped:"); res_fd(syscall(SYS_openat2, AT_FDCWD, "/proc/self/ns/user", unmapped, 24)); break;
 	case 29: out("openat2 size=huge:"); memset(good_buf, 0, 64); res_fd(syscall(SYS_openat2, AT_FDCWD, "/proc/self/ns/user", good_buf, 1L << 40)); break;
+	case 30: {
+		/* an executable FIFO with no writer: the sentry looks at the program file before
+		 * the kernel refuses it, and must not block opening it */
+		char fifo[64];
+		snprintf(fifo, sizeof fifo, "/tmp/nsentry-hostile-fifo.%d", (int)getpid());
+		if (mkfifo(fifo, 0755) < 0 || chmod(fifo, 0755) < 0) {
+			out("execve fifo: setup failed");
+			break;
+		}
+		out("execve fifo:");
+		res(syscall(SYS_execve, fifo, good_argv, NULL));
+		unlink(fifo);
+		break;
+	}
+	case 31: out("execve directory:"); res(syscall(SYS_execve, "/tmp", good_argv, NULL)); break;
+	case 32: out("execve chardev:"); res(syscall(SYS_execve, "/dev/null", good_argv, NULL)); break;
 	}
 }
 
 static void fam_misc(void)
 {
-	for (int i = 0; i < 30; i++)
+	for (int i = 0; i < 33; i++)
 		run_case(do_misc, &i);
 }
 
