@@ -9,6 +9,10 @@
  *                             task in the initial namespaces (root only: ns_last_pid)
  *   race forkcred ROUNDS      a task forks and at once changes its credentials and UTS
  *                             namespace; each child must see the state at its fork
+ *   race execforge ROUNDS     an execve of a set-user-id-root program fails (bad envp), then
+ *                             the task overwrites its AT_RANDOM bytes (alone, with a thread
+ *                             flipping them, with address randomisation off) as an exec
+ *                             would have: its credentials must stay what they were
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -337,11 +343,95 @@ static int forkcred(int rounds)
 	return failures != 0;
 }
 
+/* ---- execforge */
+
+static const char *setuid_root_program(void)
+{
+	static const char *const candidates[] = { "/usr/bin/newuidmap", "/usr/bin/passwd", "/usr/bin/su", "/bin/su" };
+	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+		struct stat st;
+		if (stat(candidates[i], &st) == 0 && (st.st_mode & S_ISUID) && st.st_uid == 0)
+			return candidates[i];
+	}
+	return NULL;
+}
+
+static atomic_int flipping;
+
+static void *flip_random(void *arg)
+{
+	unsigned char *r = arg;
+	for (unsigned char v = 0; atomic_load(&flipping); v++)
+		memset(r, v, 16);
+	return NULL;
+}
+
+/* One round in a child: the failed exec, the forgery, then the credentials. */
+static int execforge_child(const char *prog, int variant)
+{
+	uid_t r0, e0, s0, r1, e1, s1;
+	syscall(SYS_getresuid, &r0, &e0, &s0);
+	unsigned char *random = (unsigned char *)getauxval(AT_RANDOM);
+	char *argv[] = { (char *)prog, "--version", NULL };
+	long rc = syscall(SYS_execve, prog, argv, (char **)1); /* envp unreadable: EFAULT */
+	if (rc != -1 || errno != EFAULT) {
+		printf("FAIL execforge: execve with a bad envp gave %ld (%s), want EFAULT\n", rc, strerror(errno));
+		return 1;
+	}
+	pthread_t t;
+	if (variant == 1) {
+		atomic_store(&flipping, 1);
+		pthread_create(&t, NULL, flip_random, random);
+	} else {
+		for (int i = 0; i < 16; i++)
+			random[i] ^= 0x5a;
+	}
+	syscall(SYS_getresuid, &r1, &e1, &s1);
+	if (variant == 1) {
+		atomic_store(&flipping, 0);
+		pthread_join(t, NULL);
+	}
+	if (r1 != r0 || e1 != e0 || s1 != s0) {
+		printf("FAIL execforge: variant %d: ids %u %u %u after a failed exec, were %u %u %u\n", variant, r1, e1,
+		       s1, r0, e0, s0);
+		return 1;
+	}
+	return 0;
+}
+
+static int execforge(int rounds)
+{
+	const char *prog = setuid_root_program();
+	if (prog == NULL) {
+		printf("ok execforge skipped: no set-user-id-root program\n");
+		return 0;
+	}
+	int bad = 0;
+	for (int i = 0; i < rounds; i++) {
+		int variant = i % 3; /* 0: overwrite, 1: a thread flipping, 2: overwrite, ASLR off */
+		fflush(stdout);
+		pid_t c = fork();
+		if (c == 0) {
+			if (variant == 2 && personality(ADDR_NO_RANDOMIZE) < 0)
+				_exit(3);
+			_exit(execforge_child(prog, variant));
+		}
+		int st;
+		waitpid(c, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			if (bad++ < 10)
+				FAIL("execforge: round %d (variant %d) child status %#x", i, variant, st);
+		}
+	}
+	printf("ok execforge rounds=%d program=%s\n", rounds, prog);
+	return failures != 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3) {
-		fprintf(stderr, "usage: race pathflip|fdswap|pidreuse|forkcred N\n");
+		fprintf(stderr, "usage: race pathflip|fdswap|pidreuse|forkcred|execforge N\n");
 		return 2;
 	}
 	double n = atof(argv[2]);
@@ -358,6 +448,8 @@ int main(int argc, char **argv)
 		rc = pidreuse((int)n);
 	else if (strcmp(argv[1], "forkcred") == 0)
 		rc = forkcred((int)n);
+	else if (strcmp(argv[1], "execforge") == 0)
+		rc = execforge((int)n);
 	else
 		return 2;
 	return rc || failures ? 1 : 0;

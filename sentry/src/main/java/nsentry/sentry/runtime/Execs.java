@@ -9,19 +9,19 @@ import nsentry.nsfs.Credentials;
 import nsentry.nsfs.ExecRules;
 import nsentry.nsfs.Kgid;
 import nsentry.nsfs.Kuid;
-import nsentry.sentry.calls.AuxRandom;
 import nsentry.sentry.dispatch.Call;
 import nsentry.sentry.dispatch.TaskGone;
 import nsentry.sentry.dispatch.Verdict;
+import nsentry.sentry.task.ImageWitness;
 import nsentry.sentry.task.PendingExec;
 import nsentry.sentry.task.Task;
 import nsentry.syscall.StatResult;
 
 /**
  * execve/execveat without ptrace (spikes.md §3): the call runs natively; the sentry
- * remembers the image's AT_RANDOM bytes and, at the task's next notification, applies
- * the exec credential rules (security/commoncap.c cap_bprm_creds_from_file) if the bytes
- * changed. Setuid/setgid bits are emulated (the real ones are off under no_new_privs), so
+ * notes the calling image ({@link ImageWitness}) and, at the task's next notification,
+ * applies the exec credential rules (security/commoncap.c cap_bprm_creds_from_file) if
+ * the image was replaced. Setuid/setgid bits are emulated (the real ones are off under no_new_privs), so
  * newuidmap/newgidmap run as emulated root, as on a host.
  */
 public final class Execs {
@@ -58,9 +58,12 @@ public final class Execs {
     private void remember(Call c, int dirfd, String path, int flags) {
         Path file = resolve(c.tid(), dirfd, path, flags);
         PendingExec.ExecFileInfo info = file == null ? null : fileInfo(file.toString());
-        long randomAt = AuxRandom.address(kernel.linux(), c.tid());
-        byte[] random = randomAt == 0 ? null : AuxRandom.bytesAt(kernel.memory(), c.tid(), randomAt);
-        c.task().setPendingExec(new PendingExec(file == null ? path : file.toString(), randomAt, random, info));
+        PendingExec earlier = c.task().pendingExec();
+        if (earlier != null) { // not reached: every handler confirms first (confirmPendingExec)
+            earlier.image().close(kernel.linux());
+        }
+        ImageWitness image = ImageWitness.take(kernel.linux(), kernel.memory(), c.tid());
+        c.task().setPendingExec(new PendingExec(file == null ? path : file.toString(), image, info));
     }
 
     /**
@@ -80,9 +83,8 @@ public final class Execs {
             return;
         }
         t.setPendingExec(null);
-        boolean execed = pending.atRandom() == null
-                ? AuxRandom.address(kernel.linux(), c.tid()) != 0 // unreadable before, readable now
-                : AuxRandom.replaced(kernel.memory(), c.tid(), pending.atRandomAddress(), pending.atRandom());
+        boolean execed = pending.image().replaced(kernel.linux(), kernel.memory(), c.tid());
+        pending.image().close(kernel.linux());
         if (!execed) {
             return;
         }

@@ -418,6 +418,10 @@ public final class TaskTable {
         }
         listener.exited(t);
         listener.released(t.state());
+        if (t.pendingExec() != null) { // an exec never confirmed: the task left first
+            t.pendingExec().image().close(linux);
+            t.setPendingExec(null);
+        }
         linux.close(t.pidfd());
     }
 

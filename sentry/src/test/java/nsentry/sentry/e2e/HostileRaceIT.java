@@ -82,4 +82,16 @@ class HostileRaceIT {
             race(true, true, "forkcred", ROUNDS);
         }
     }
+
+    /**
+     * An execve of a set-user-id-root program fails, and the task then overwrites its
+     * AT_RANDOM bytes as a successful exec would have changed them (alone, with a thread
+     * flipping them, and with address randomisation off): the sentry must not take that for
+     * the exec and make it emulated root. Before session 7 it did (euid 0 after the forgery).
+     */
+    @Test
+    void aFailedExecDisguisedAsASuccessfulOneGrantsNothing() throws Exception {
+        assumeTrue(Nsentry.testUserExists(), "needs the unprivileged test user");
+        race(true, false, "execforge", ROUNDS);
+    }
 }
