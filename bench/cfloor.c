@@ -42,15 +42,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
+#include "listener_pass.h"
+
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
@@ -84,35 +77,6 @@ static int install_filter(int nr)
 	int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (fd < 0)
 		die("seccomp");
-	return fd;
-}
-
-static void send_fd(int sock, int fd)
-{
-	char c = 0, buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &c, 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof buf };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-	if (sendmsg(sock, &m, 0) < 0)
-		die("sendmsg");
-}
-
-static int recv_fd(int sock)
-{
-	char c, buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &c, 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof buf };
-	if (recvmsg(sock, &m, 0) <= 0)
-		die("recvmsg");
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		die("no fd received");
-	int fd;
-	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
 	return fd;
 }
 
@@ -232,7 +196,8 @@ int main(int argc, char **argv)
 	if (child == 0) {
 		close(sv[0]);
 		int fd = install_filter(nr);
-		send_fd(sv[1], fd);
+		if (listener_send(sv[1], fd) < 0)
+			die("sendmsg(listener)");
 		close(fd);
 		char go;
 		if (read(sv[1], &go, 1) != 1)
@@ -242,7 +207,9 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	close(sv[1]);
-	listener = recv_fd(sv[0]);
+	listener = listener_recv(sv[0]);
+	if (listener < 0)
+		die("recvmsg(listener)");
 	if (sync) {
 		__u64 flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
 		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) < 0)

@@ -22,7 +22,9 @@
  * exited; descendants that outlive CMD lose their supervisor (their notified calls fail
  * with ENOSYS).
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* bench/run also passes it, for native/src/filter.c */
+#endif
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -38,53 +40,13 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "listener_pass.h"
 
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 
 static void die(const char *what)
 {
 	fprintf(stderr, "floorrun: %s: %s\n", what, strerror(errno));
 	exit(125);
-}
-
-static void send_fd(int sock, int fd)
-{
-	char c = 0, buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &c, 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof buf };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-	if (sendmsg(sock, &m, 0) < 0)
-		die("sendmsg(listener)");
-}
-
-static int recv_fd(int sock)
-{
-	char c, buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &c, 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof buf };
-	ssize_t n = recvmsg(sock, &m, 0);
-	if (n < 0)
-		die("recvmsg(listener)");
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	if (n == 0 || cm == NULL || cm->cmsg_type != SCM_RIGHTS) {
-		fprintf(stderr, "floorrun: the child sent no listener (it failed to install the filter)\n");
-		exit(125);
-	}
-	int fd;
-	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-	return fd;
 }
 
 /* The child: nsentry's filter, the listener to the parent, then CMD. */
@@ -103,7 +65,10 @@ static void run_child(int sock, char **argv)
 		fprintf(stderr, "floorrun: %s\n", err);
 		_exit(125);
 	}
-	send_fd(sock, listener);
+	if (listener_send(sock, listener) < 0) {
+		fprintf(stderr, "floorrun: sendmsg(listener): %s\n", strerror(errno));
+		_exit(125);
+	}
 	close(listener);
 	close(sock);
 	execvp(argv[0], argv);
@@ -158,7 +123,14 @@ int main(int argc, char **argv)
 		run_child(sv[1], cmd);
 	}
 	close(sv[1]);
-	int listener = recv_fd(sv[0]);
+	int listener = listener_recv(sv[0]);
+	if (listener < 0) {
+		if (errno == EBADMSG) {
+			fprintf(stderr, "floorrun: the child sent no listener (it failed to install the filter)\n");
+			exit(125);
+		}
+		die("recvmsg(listener)");
+	}
 	close(sv[0]);
 	if (sync_wakeup && ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
 		die("SECCOMP_IOCTL_NOTIF_SET_FLAGS(SYNC_WAKE_UP)");
