@@ -11,8 +11,9 @@
  *                             namespace; each child must see the state at its fork
  *   race execforge ROUNDS     an execve of a set-user-id-root program fails (bad envp), then
  *                             the task overwrites its AT_RANDOM bytes (alone, with a thread
- *                             flipping them, with address randomisation off) as an exec
- *                             would have: its credentials must stay what they were
+ *                             flipping them, with address randomisation off, after the
+ *                             failed exec came from another thread) as an exec would have:
+ *                             its credentials must stay what they were
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -366,14 +367,36 @@ static void *flip_random(void *arg)
 	return NULL;
 }
 
-/* One round in a child: the failed exec, the forgery, then the credentials. */
+static const char *forge_prog;
+static long forge_rc;
+static int forge_errno;
+
+static void *failed_exec(void *arg)
+{
+	(void)arg;
+	char *argv[] = { (char *)forge_prog, "--version", NULL };
+	forge_rc = syscall(SYS_execve, forge_prog, argv, (char **)1); /* envp unreadable: EFAULT */
+	forge_errno = errno;
+	return NULL;
+}
+
+/* One round in a child: the failed exec (variant 3: from another thread, so the process
+ * would go on under the leader's tid had it succeeded), the forgery, then the credentials. */
 static int execforge_child(const char *prog, int variant)
 {
 	uid_t r0, e0, s0, r1, e1, s1;
 	syscall(SYS_getresuid, &r0, &e0, &s0);
 	unsigned char *random = (unsigned char *)getauxval(AT_RANDOM);
-	char *argv[] = { (char *)prog, "--version", NULL };
-	long rc = syscall(SYS_execve, prog, argv, (char **)1); /* envp unreadable: EFAULT */
+	forge_prog = prog;
+	if (variant == 3) {
+		pthread_t ex;
+		pthread_create(&ex, NULL, failed_exec, NULL);
+		pthread_join(ex, NULL);
+	} else {
+		failed_exec(NULL);
+	}
+	long rc = forge_rc;
+	errno = forge_errno;
 	if (rc != -1 || errno != EFAULT) {
 		printf("FAIL execforge: execve with a bad envp gave %ld (%s), want EFAULT\n", rc, strerror(errno));
 		return 1;
@@ -408,7 +431,7 @@ static int execforge(int rounds)
 	}
 	int bad = 0;
 	for (int i = 0; i < rounds; i++) {
-		int variant = i % 3; /* 0: overwrite, 1: a thread flipping, 2: overwrite, ASLR off */
+		int variant = i % 4; /* 0: overwrite, 1: a thread flipping, 2: overwrite, ASLR off, 3: exec from a thread */
 		fflush(stdout);
 		pid_t c = fork();
 		if (c == 0) {

@@ -63,7 +63,37 @@ public final class Execs {
             earlier.image().close(kernel.linux());
         }
         ImageWitness image = ImageWitness.take(kernel.linux(), kernel.memory(), c.tid());
-        c.task().setPendingExec(new PendingExec(file == null ? path : file.toString(), image, info));
+        String shown = file == null ? path : file.toString();
+        PendingExec own = new PendingExec(shown, image, info);
+        Task t = c.task();
+        t.setPendingExec(own);
+        if (t.tid() != t.tgid()) {
+            rememberForLeader(t, own, shown, info);
+        }
+    }
+
+    /**
+     * An exec from a thread other than the leader continues, if it succeeds, under the
+     * leader's tid (fs/exec.c de_thread: the thread takes over the leader's pid): the leader
+     * task notes it too, to be confirmed at the next notification under that tid.
+     */
+    private void rememberForLeader(Task thread, PendingExec threadsOwn, String shown,
+            PendingExec.ExecFileInfo info) {
+        Task leader = kernel.tasks().lookup(thread.tgid());
+        if (leader == null || leader.exited()) {
+            return; // the leader made no call yet; the next notification under its tid registers it afresh
+        }
+        dropThreadExec(leader);
+        ImageWitness image = ImageWitness.take(kernel.linux(), kernel.memory(), leader.tid());
+        leader.setThreadExec(new Task.ThreadExec(thread, threadsOwn, new PendingExec(shown, image, info)));
+    }
+
+    private void dropThreadExec(Task leader) {
+        Task.ThreadExec te = leader.threadExec();
+        if (te != null) {
+            leader.setThreadExec(null);
+            te.forLeader().image().close(kernel.linux());
+        }
     }
 
     /**
@@ -71,7 +101,8 @@ public final class Execs {
      * apply the exec transformation now, before this call is answered.
      */
     public void confirmPendingExec(Call c) {
-        if (c.task().pendingExec() != null) { // small enough for C1 to inline at every call
+        Task t = c.task();
+        if (t.pendingExec() != null || t.threadExec() != null) { // small enough for C1 to inline at every call
             confirm(c);
         }
     }
@@ -79,19 +110,38 @@ public final class Execs {
     private void confirm(Call c) {
         Task t = c.task();
         PendingExec pending = t.pendingExec();
-        if (pending == null) {
+        if (pending != null) {
+            t.setPendingExec(null);
+            boolean execed = pending.image().replaced(kernel.linux(), kernel.memory(), c.tid());
+            pending.image().close(kernel.linux());
+            if (execed) {
+                apply(t, pending, t.noNewPrivs());
+                dropThreadExec(t); // this task's own exec replaced the image any thread had noted
+                return;
+            }
+        }
+        Task.ThreadExec te = t.threadExec();
+        if (te == null) {
             return;
         }
-        t.setPendingExec(null);
-        boolean execed = pending.image().replaced(kernel.linux(), kernel.memory(), c.tid());
-        pending.image().close(kernel.linux());
-        if (!execed) {
-            return;
+        if (te.forLeader().image().replaced(kernel.linux(), kernel.memory(), c.tid())) {
+            // The thread's exec succeeded: the process goes on with that thread's state.
+            dropThreadExec(t);
+            kernel.tasks().update(t, te.thread().state());
+            t.setNoNewPrivs(te.thread().noNewPrivs());
+            t.setRealCreds(te.thread().realCreds());
+            apply(t, te.forLeader(), te.thread().noNewPrivs());
+        } else if (te.thread().exited() || te.thread().pendingExec() != te.threadsOwn()) {
+            dropThreadExec(t); // the thread went on after a failed exec, or ended without one
         }
+    }
+
+    /** The exec credential rules for task {@code t}, whose image {@code pending} replaced. */
+    private void apply(Task t, PendingExec pending, boolean noNewPrivs) {
         Credentials before = t.state().cred();
         Credentials after;
         try {
-            after = ExecRules.transform(before, execFile(pending.file(), before), t.noNewPrivs(),
+            after = ExecRules.transform(before, execFile(pending.file(), before), noNewPrivs,
                     kernel.tasks().sharesFsWithProcess(t));
         } catch (SyscallException e) {
             // The kernel would have failed this exec (e.g. file capabilities outside the

@@ -19,6 +19,7 @@ public final class Task {
     private int dumpable = 1;
     private String comm;
     private PendingExec pendingExec;
+    private ThreadExec threadExec;
     private boolean exited;
     private boolean realCreds = true;
     private EventLoop.Registration exitWatch;
@@ -150,6 +151,21 @@ public final class Task {
 
     public void setPendingExec(PendingExec pendingExec) {
         this.pendingExec = pendingExec;
+    }
+
+    /**
+     * An execve by another thread of this leader's process, which continues under this
+     * task's tid if it succeeds: that thread, its own pending exec, and what this task
+     * noted of the image.
+     */
+    public record ThreadExec(Task thread, PendingExec threadsOwn, PendingExec forLeader) {}
+
+    public ThreadExec threadExec() {
+        return threadExec;
+    }
+
+    public void setThreadExec(ThreadExec threadExec) {
+        this.threadExec = threadExec;
     }
 
     /**

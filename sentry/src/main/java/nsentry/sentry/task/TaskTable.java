@@ -422,6 +422,10 @@ public final class TaskTable {
             t.pendingExec().image().close(linux);
             t.setPendingExec(null);
         }
+        if (t.threadExec() != null) {
+            t.threadExec().forLeader().image().close(linux);
+            t.setThreadExec(null);
+        }
         linux.close(t.pidfd());
     }
 

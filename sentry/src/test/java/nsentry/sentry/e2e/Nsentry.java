@@ -100,6 +100,15 @@ final class Nsentry {
         }
     }
 
+    /** Whether the tests run as root (the owner of /proc/self). */
+    static boolean isRoot() {
+        try {
+            return (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     static boolean testUserExists() {
         try {
             return exec(List.of("id", "-u", TEST_USER), null, 10).code == 0;

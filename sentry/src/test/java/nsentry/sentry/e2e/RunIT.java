@@ -123,6 +123,24 @@ class RunIT {
         assertEquals("ok 16000\n", r.stdout());
     }
 
+    /**
+     * An exec from a non-leader thread continues under the leader's pid; the sentry used to
+     * miss it (the exec rules were not applied: a set-user-id program kept the caller's euid,
+     * a non-root exec kept its permitted capabilities). Compared with Linux.
+     */
+    @Test
+    void anExecFromAThreadAppliesTheExecRules() throws Exception {
+        assumeTrue(Nsentry.isRoot(), "keeps capabilities across setresuid: needs root");
+        Path bin = Nsentry.compileC("thread_exec", "-pthread");
+        Nsentry.Result nativeRun = Nsentry.exec(List.of(bin.toString()), null, 30);
+        Nsentry.Result r = Nsentry.run("--", bin.toString());
+        assertEquals(0, nativeRun.code(), nativeRun.toString());
+        assertTrue(nativeRun.stdout().contains("after the exec from a thread: uid 65534 65534 65534 permitted 0 0 tid==pid 1"),
+                nativeRun.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(nativeRun.stdout(), r.stdout());
+    }
+
     @Test
     void staticBinary() throws Exception {
         Path bin = Nsentry.compileC("ids", "-static");
