@@ -97,8 +97,9 @@ public final class Execs {
     }
 
     /**
-     * Called before every handler: if the task's last execve succeeded (AT_RANDOM changed),
-     * apply the exec transformation now, before this call is answered.
+     * Called before every handler: if the task's last execve, or one another thread of its
+     * process made while it leads it, replaced the image ({@link ImageWitness}), apply the
+     * exec transformation now, before this call is answered.
      */
     public void confirmPendingExec(Call c) {
         Task t = c.task();
