@@ -86,6 +86,8 @@ public final class Linux {
             CallingConvention.DEFAULT, true);
     private final long processVmReadv;
     private final long processVmWritev;
+    /** sizeof(struct stat) on x86_64. */
+    private static final int STAT_SIZE = 144;
     private final NativeBuffer statBuffer;
     /** struct pidfd_info, PIDFD_INFO_SIZE_VER0. */
     private static final int PIDFD_INFO_SIZE = 64;
@@ -95,7 +97,7 @@ public final class Linux {
         this.libc = new LibC(c);
         this.processVmReadv = symbol(c, "process_vm_readv");
         this.processVmWritev = symbol(c, "process_vm_writev");
-        this.statBuffer = allocate(144); // struct stat (144) and struct statfs (120)
+        this.statBuffer = allocate(STAT_SIZE); // struct stat (144) and struct statfs (120)
         this.pidfdInfoBuffer = allocate(PIDFD_INFO_SIZE);
     }
 
@@ -605,10 +607,9 @@ public final class Linux {
             if (r < 0) {
                 throw fail("fstat(fd " + fd + ")");
             }
-            return new StatResult(
-                    b.getLong(0), b.getLong(8), b.getInt(24), b.getLong(16), b.getInt(28), b.getInt(32),
-                    b.getLong(40), b.getLong(48), b.getLong(56), b.getLong(64),
-                    b.getLong(72), b.getLong(80), b.getLong(88), b.getLong(96), b.getLong(104), b.getLong(112));
+            byte[] raw = new byte[STAT_SIZE];
+            b.get(0, raw, 0, STAT_SIZE);
+            return StatResult.of(raw);
         }
     }
 

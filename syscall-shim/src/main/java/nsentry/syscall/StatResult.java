@@ -1,5 +1,8 @@
 package nsentry.syscall;
 
+import static nsentry.syscall.LittleEndian.u32;
+import static nsentry.syscall.LittleEndian.u64;
+
 /** {@code struct stat} as fstat(2) fills it on x86_64. */
 public record StatResult(
         long dev,
@@ -26,18 +29,9 @@ public record StatResult(
 
     /** Decodes the 144 bytes of an x86_64 {@code struct stat} (e.g. {@link Linux#fstatatRaw}). */
     public static StatResult of(byte[] raw) {
-        return new StatResult(longAt(raw, 0), longAt(raw, 8), intAt(raw, 24), longAt(raw, 16), intAt(raw, 28),
-                intAt(raw, 32), longAt(raw, 40), longAt(raw, 48), longAt(raw, 56), longAt(raw, 64),
-                longAt(raw, 72), longAt(raw, 80), longAt(raw, 88), longAt(raw, 96), longAt(raw, 104),
-                longAt(raw, 112));
-    }
-
-    private static long longAt(byte[] b, int off) {
-        return intAt(b, off) & 0xffffffffL | (long) intAt(b, off + 4) << 32;
-    }
-
-    private static int intAt(byte[] b, int off) {
-        return b[off] & 0xff | (b[off + 1] & 0xff) << 8 | (b[off + 2] & 0xff) << 16 | (b[off + 3] & 0xff) << 24;
+        return new StatResult(u64(raw, 0), u64(raw, 8), u32(raw, 24), u64(raw, 16), u32(raw, 28), u32(raw, 32),
+                u64(raw, 40), u64(raw, 48), u64(raw, 56), u64(raw, 64), u64(raw, 72), u64(raw, 80), u64(raw, 88),
+                u64(raw, 96), u64(raw, 104), u64(raw, 112));
     }
 
     /** The file type bits ({@code mode & S_IFMT}). */

@@ -1,5 +1,8 @@
 package nsentry.sentry.calls;
 
+import static nsentry.syscall.LittleEndian.putU32;
+import static nsentry.syscall.LittleEndian.u32;
+
 import nsentry.abi.Capability;
 import nsentry.abi.Errno;
 import nsentry.abi.Prctl;
@@ -209,15 +212,6 @@ public final class CapabilityCalls {
         };
     }
 
-    static int u32(byte[] b, int off) {
-        return (b[off] & 0xff) | (b[off + 1] & 0xff) << 8 | (b[off + 2] & 0xff) << 16 | (b[off + 3] & 0xff) << 24;
-    }
-
-    static void putU32(byte[] b, int off, int v) {
-        for (int i = 0; i < 4; i++) {
-            b[off + i] = (byte) (v >>> (8 * i));
-        }
-    }
 
     static String ptr(long addr) {
         return addr == 0 ? "NULL" : "0x" + Long.toHexString(addr);

@@ -12,6 +12,7 @@ import nsentry.sentry.dispatch.Call;
 import nsentry.sentry.dispatch.TaskGone;
 import nsentry.sentry.dispatch.Verdict;
 import nsentry.sentry.runtime.Kernel;
+import nsentry.syscall.LittleEndian;
 
 /**
  * get*id / set*id / setgroups (kernel/sys.c, kernel/groups.c). Ids are read and written
@@ -205,8 +206,7 @@ public final class IdentityCalls {
     private static long[] u32s(byte[] raw) {
         long[] out = new long[raw.length / 4];
         for (int i = 0; i < out.length; i++) {
-            out[i] = (raw[i * 4] & 0xffL) | (raw[i * 4 + 1] & 0xffL) << 8 | (raw[i * 4 + 2] & 0xffL) << 16
-                    | (raw[i * 4 + 3] & 0xffL) << 24;
+            out[i] = LittleEndian.u32(raw, i * 4) & 0xffffffffL;
         }
         return out;
     }

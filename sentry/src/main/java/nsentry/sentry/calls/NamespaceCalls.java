@@ -17,6 +17,7 @@ import nsentry.sentry.runtime.Kernel;
 import nsentry.sentry.task.ProcStatus;
 import nsentry.sentry.task.Task;
 import nsentry.sentry.task.TaskTable;
+import nsentry.syscall.LittleEndian;
 
 /**
  * unshare, clone, clone3 and setns (kernel/fork.c, kernel/nsproxy.c). These are never
@@ -79,9 +80,9 @@ public final class NamespaceCalls {
         }
         CloneRules.checkClone3Size(size);
         byte[] raw = c.read(addr, (int) size);
-        long flags = u64(raw, 0);
+        long flags = LittleEndian.u64(raw, 0);
         if (c.tracing()) {
-            c.describe("{flags=" + CloneFlags.describe(flags, false) + ", exit_signal=" + u64(raw, 32) + "}, " + size);
+            c.describe("{flags=" + CloneFlags.describe(flags, false) + ", exit_signal=" + LittleEndian.u64(raw, 32) + "}, " + size);
         }
         CloneRules.validateClone3Args(size, raw);
         Task t = c.task();
@@ -204,13 +205,6 @@ public final class NamespaceCalls {
         return "created by " + how + " in " + (t.comm() == null ? "" : t.comm() + " ") + "(tid " + t.tid() + ")";
     }
 
-    static long u64(byte[] b, int off) {
-        long v = 0;
-        for (int i = 7; i >= 0; i--) {
-            v = v << 8 | (b[off + i] & 0xffL);
-        }
-        return v;
-    }
 
     static String ptr(long addr) {
         return addr == 0 ? "NULL" : "0x" + Long.toHexString(addr);

@@ -27,6 +27,7 @@ import nsentry.sentry.task.ProcStatus;
 import nsentry.sentry.task.Task;
 import nsentry.syscall.EventLoop;
 import nsentry.syscall.LinuxException;
+import nsentry.syscall.LittleEndian;
 
 /**
  * Paths into /proc that nsentry emulates: /proc/PID/ns/* (open, readlink, stat),
@@ -86,7 +87,7 @@ public final class ProcFileCalls {
         if (size < 24) {
             return Verdict.cont(); // the kernel's EINVAL
         }
-        long flags = NamespaceCalls.u64(c.read(c.arg(2), 8), 0);
+        long flags = LittleEndian.u64(c.read(c.arg(2), 8), 0);
         return doOpen(c, c.intArg(0), c.arg(1), (int) flags);
     }
 

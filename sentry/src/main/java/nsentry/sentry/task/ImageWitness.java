@@ -5,6 +5,7 @@ import java.util.Arrays;
 import nsentry.abi.Errno;
 import nsentry.syscall.Linux;
 import nsentry.syscall.LinuxException;
+import nsentry.syscall.LittleEndian;
 import nsentry.syscall.MemoryFault;
 import nsentry.syscall.WorkloadMemory;
 
@@ -120,22 +121,14 @@ public final class ImageWitness {
     /** Where the image keeps its AT_RANDOM bytes, from its auxv; 0 if it is not there. */
     static long randomAddress(byte[] auxv) {
         for (int off = 0; off + 16 <= auxv.length; off += 16) {
-            long type = littleEndianLong(auxv, off);
+            long type = LittleEndian.u64(auxv, off);
             if (type == AT_RANDOM) {
-                return littleEndianLong(auxv, off + 8);
+                return LittleEndian.u64(auxv, off + 8);
             }
             if (type == AT_NULL) {
                 break;
             }
         }
         return 0;
-    }
-
-    static long littleEndianLong(byte[] b, int off) {
-        long v = 0;
-        for (int i = 7; i >= 0; i--) {
-            v = v << 8 | (b[off + i] & 0xffL);
-        }
-        return v;
     }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 
 import nsentry.syscall.Linux;
 import nsentry.syscall.LinuxException;
+import nsentry.syscall.LittleEndian;
 
 /**
  * The /proc reads the task table makes before every state change (thread counts and
@@ -36,10 +37,7 @@ final class ProcScan {
         if (st == null) {
             return -1;
         }
-        long nlink = 0;
-        for (int i = 7; i >= 0; i--) {
-            nlink = nlink << 8 | (st[ST_NLINK + i] & 0xffL);
-        }
+        long nlink = LittleEndian.u64(st, ST_NLINK);
         return (int) Math.max(0, nlink - 2);
     }
 
