@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 import nsentry.abi.Errno;
+import nsentry.abi.OpenFlags;
 
 /**
  * The sentry's one event loop: a single thread waiting in epoll(7) on the fds it
@@ -47,12 +48,12 @@ public final class EventLoop implements AutoCloseable {
         static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
     }
 
-    private static final int EPOLL_CLOEXEC = Linux.O_CLOEXEC;
+    private static final int EPOLL_CLOEXEC = OpenFlags.O_CLOEXEC;
     private static final int EPOLL_CTL_ADD = 1;
     private static final int EPOLL_CTL_DEL = 2;
     private static final int EPOLL_CTL_MOD = 3;
-    private static final int EFD_CLOEXEC = Linux.O_CLOEXEC;
-    private static final int EFD_NONBLOCK = Linux.O_NONBLOCK;
+    private static final int EFD_CLOEXEC = OpenFlags.O_CLOEXEC;
+    private static final int EFD_NONBLOCK = OpenFlags.O_NONBLOCK;
     /** struct epoll_event is packed on x86-64: u32 events, u64 data. */
     private static final int EPOLL_EVENT_BYTES = 12;
     private static final int MAX_EVENTS = 64;

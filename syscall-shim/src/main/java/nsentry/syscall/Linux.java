@@ -33,9 +33,6 @@ public final class Linux {
     /** memfd_create flags. */
     public static final int MFD_CLOEXEC = 0x0001;
     public static final int MFD_ALLOW_SEALING = 0x0002;
-    /** open(2) flags used with fds. */
-    public static final int O_NONBLOCK = 04000;
-    public static final int O_CLOEXEC = 02000000;
     /** lseek whence. */
     public static final int SEEK_SET = 0;
     public static final int SEEK_CUR = 1;
@@ -45,7 +42,7 @@ public final class Linux {
     public static final int SOCK_STREAM = 1;
     public static final int SOCK_DGRAM = 2;
     public static final int SOCK_SEQPACKET = 5;
-    public static final int SOCK_CLOEXEC = O_CLOEXEC;
+    public static final int SOCK_CLOEXEC = OpenFlags.O_CLOEXEC;
 
     private static final int F_GETFL = 3;
     private static final int F_SETFL = 4;
@@ -671,7 +668,7 @@ public final class Linux {
 
     /** open(2) of a path in the sentry's own view (e.g. /proc/self/ns/user); returns the fd. */
     public int open(String path, int flags) {
-        int fd = libc.open(path, flags | O_CLOEXEC, 0);
+        int fd = libc.open(path, flags | OpenFlags.O_CLOEXEC, 0);
         if (fd < 0) {
             throw fail("open(\"" + path + "\", 0" + Integer.toOctalString(flags) + ")");
         }
@@ -767,7 +764,7 @@ public final class Linux {
         if (flags < 0) {
             throw fail("fcntl(fd " + fd + ", F_GETFL)");
         }
-        int wanted = nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+        int wanted = nonBlocking ? flags | OpenFlags.O_NONBLOCK : flags & ~OpenFlags.O_NONBLOCK;
         if (wanted != flags && libc.fcntl(fd, F_SETFL, wanted) < 0) {
             throw fail("fcntl(fd " + fd + ", F_SETFL, 0" + Integer.toOctalString(wanted) + ")");
         }

@@ -4,6 +4,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import nsentry.abi.Errno;
+import nsentry.abi.OpenFlags;
 
 /**
  * The seccomp listener fd: receive notifications and answer them
@@ -218,7 +219,7 @@ public final class SeccompListener implements AutoCloseable {
             addfd.putInt(8, flags);
             addfd.putInt(12, srcFd);
             addfd.putInt(16, targetFd >= 0 ? targetFd : 0);
-            addfd.putInt(20, cloexec ? Linux.O_CLOEXEC : 0);
+            addfd.putInt(20, cloexec ? OpenFlags.O_CLOEXEC : 0);
             long r = linux.ioctlRaw(fd, SeccompIoctl.NOTIF_ADDFD, addfd.address());
             if (r < 0) {
                 throw new LinuxException("ioctl(fd " + fd + ", SECCOMP_IOCTL_NOTIF_ADDFD, id 0x"

@@ -1,5 +1,7 @@
 package nsentry.sentry.calls;
 
+import static nsentry.abi.OpenFlags.O_CLOEXEC;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +31,6 @@ import nsentry.sentry.runtime.Kernel;
  */
 public final class NsFileCalls {
     private static final int SEEK_CUR = 1;
-    private static final int O_CLOEXEC = 02000000;
     private static final int F_DUPFD = 0;
     private static final int F_DUPFD_CLOEXEC = 1030;
 

@@ -1,5 +1,10 @@
 package nsentry.sentry.calls;
 
+import static nsentry.abi.OpenFlags.O_ACCMODE;
+import static nsentry.abi.OpenFlags.O_CLOEXEC;
+import static nsentry.abi.OpenFlags.O_PATH;
+import static nsentry.abi.OpenFlags.O_RDONLY;
+
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,10 +41,6 @@ import nsentry.syscall.LittleEndian;
  * that decision is made first and cheaply.
  */
 public final class ProcFileCalls {
-    private static final int O_ACCMODE = 3;
-    private static final int O_RDONLY = 0;
-    private static final int O_CLOEXEC = 02000000;
-    private static final int O_PATH = 010000000;
     private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final int AT_EMPTY_PATH = 0x1000;
     private static final int MFD_CLOEXEC = 1;
