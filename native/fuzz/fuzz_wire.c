@@ -58,6 +58,12 @@ static void check_body(const uint8_t *body, size_t len)
 			for (size_t i = 0; i < m->owner_views->n_views; i++)
 				assert(m->owner_views->views[i] != NULL);
 			break;
+		case NSENTRY__V1__SENTRY_MESSAGE__BODY_RUN_REPLY:
+			assert(m->run_reply != NULL &&
+			       m->run_reply->body_case != NSENTRY__V1__RUN_REPLY__BODY__NOT_SET);
+			if (m->run_reply->body_case == NSENTRY__V1__RUN_REPLY__BODY_REFUSED)
+				assert(m->run_reply->refused != NULL);
+			break;
 		default: assert(!"unpack accepted a message without a known body");
 		}
 		wire_free_sentry(m);

@@ -203,6 +203,7 @@ static int on_rewrite(struct shim_ctx *ctx, const Nsentry__V1__RewriteClone *rq,
 		snprintf(why, why_len, "unexpected RewriteClone before the workload started");
 		return -1;
 	}
+	/* sentry_pid: the server's, in server mode (0 if not visible here) */
 	if (rq->tid <= 0 || rq->tid == ctx->sentry_pid || rq->tid == getpid()) {
 		snprintf(why, why_len, "RewriteClone for invalid thread %d", rq->tid);
 		return -1;
@@ -406,6 +407,9 @@ int control_dispatch(struct shim_ctx *ctx, const SentryMessage *m, char *why, si
 		return on_owner_views(ctx, m->owner_views, why, why_len);
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_KILL_TREE:
 		return on_kill_tree(ctx, m->kill_tree, why, why_len);
+	case NSENTRY__V1__SENTRY_MESSAGE__BODY_RUN_REPLY:
+		snprintf(why, why_len, "unexpected RunReply on the control socket");
+		return -1;
 	default:
 		snprintf(why, why_len, "unknown message body %d", (int)m->body_case);
 		return -1;

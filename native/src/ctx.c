@@ -14,7 +14,9 @@ void ctx_init(struct shim_ctx *ctx)
 	ctx->fdchan_fd = -1;
 	ctx->sig_fd = -1;
 	ctx->listener_fd = -1;
+	ctx->server_fd = -1;
 	frame_reader_init(&ctx->reader, WIRE_MAX_FRAME_BYTES);
+	frame_reader_init(&ctx->server_reader, WIRE_MAX_FRAME_BYTES);
 	owners_init(&ctx->owners, ctx_on_exit, ctx);
 }
 
@@ -29,7 +31,8 @@ void ctx_note_exit(struct shim_ctx *ctx, pid_t pid, int status)
 	if (pid == ctx->workload_pid && ctx->workload_pid > 0 && !ctx->workload_reaped) {
 		ctx->workload_reaped = true;
 		ctx->workload_status = status;
-	} else if (pid == ctx->sentry_pid && ctx->sentry_pid > 0 && !ctx->sentry_reaped) {
+	} else if (!ctx->sentry_is_server && pid == ctx->sentry_pid && ctx->sentry_pid > 0 &&
+		   !ctx->sentry_reaped) {
 		ctx->sentry_reaped = true;
 		ctx->sentry_status = status;
 	}
@@ -74,6 +77,7 @@ int ctx_unhold(struct shim_ctx *ctx, struct held_task *t)
 void ctx_free(struct shim_ctx *ctx)
 {
 	frame_reader_free(&ctx->reader);
+	frame_reader_free(&ctx->server_reader);
 	owners_free(&ctx->owners);
 	free(ctx->held);
 	ctx->held = NULL;

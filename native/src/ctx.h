@@ -39,6 +39,15 @@ struct shim_ctx {
 	int fdchan_fd;              /* fd channel (seqpacket), shim end */
 	struct frame_reader reader;
 
+	/* Server mode (sentry_connect_server): the sentry runs in a sentry server
+	 * that is not our child and serves other sandboxes. sentry_pid is then the
+	 * server's pid (0 if it is not visible here), kept only so that its tid is
+	 * refused as a rewrite target: it is never signalled or waited for, and
+	 * sentry_reaped stays false. */
+	bool sentry_is_server;
+	int server_fd;              /* the connection the RunRequest went on */
+	struct frame_reader server_reader; /* its RunReply frames */
+
 	/* Signals: the guarded set is blocked and read from sig_fd. */
 	int sig_fd;
 	struct signal_state orig_signals; /* restored in children */
@@ -69,7 +78,7 @@ void ctx_init(struct shim_ctx *ctx);
 void ctx_free(struct shim_ctx *ctx);
 
 /* Record a wait status if it belongs to the workload's first process or the
- * sentry. */
+ * sentry (never in server mode: the server is not our child). */
 void ctx_note_exit(struct shim_ctx *ctx, pid_t pid, int status);
 /* The same, as a callback for rewrite and owners (opaque is the ctx). */
 void ctx_on_exit(void *ctx, pid_t pid, int status);

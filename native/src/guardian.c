@@ -15,6 +15,7 @@
 #include "control.h"
 #include "log.h"
 #include "proc.h"
+#include "sentry.h"
 #include "session.h"
 #include "tree.h"
 #include "wire.h"
@@ -85,8 +86,9 @@ static void on_signal(struct shim_ctx *ctx, const struct signalfd_siginfo *si)
 		return;
 	if (ctx->phase != PHASE_RUNNING) {
 		/* No workload yet: the sentry (in its own session) did not see a
-		 * terminal's signal. End both. */
-		if (!ctx->sentry_reaped)
+		 * terminal's signal. End both. A sentry server is not ours to signal:
+		 * closing the control socket ends this sandbox in it. */
+		if (!ctx->sentry_is_server && !ctx->sentry_reaped && ctx->sentry_pid > 0)
 			kill(ctx->sentry_pid, SIGTERM);
 		session_end(ctx, 128 + sig, "%s", "");
 		return;
@@ -176,7 +178,9 @@ static void on_control(struct shim_ctx *ctx)
 		on_control_eof(ctx);
 }
 
-/* Session state that changes without a message. */
+/* Session state that changes without a message. In server mode sentry_reaped
+ * stays false: the end of the server's sentry shows as EOF on the control
+ * socket (the server held its only other end), a FAIL_SENTRY_GONE. */
 static void check_processes(struct shim_ctx *ctx)
 {
 	if (ctx->done || ctx->phase != PHASE_RUNNING)
@@ -195,7 +199,8 @@ static void check_processes(struct shim_ctx *ctx)
 }
 
 /* SIGKILL every descendant but the sentry's subtree until two walks in a
- * row find nothing (a walk can miss a child while its siblings exit). */
+ * row find nothing (a walk can miss a child while its siblings exit). A
+ * sentry server is no descendant: nothing is left out then. */
 static void kill_tree(struct shim_ctx *ctx)
 {
 	struct pid_list l = { 0 };
@@ -203,7 +208,7 @@ static void kill_tree(struct shim_ctx *ctx)
 	int empty = 0;
 	for (int round = 0; round < KILL_TREE_MAX_ROUNDS && empty < 2; round++) {
 		l.len = 0;
-		pid_t exclude = ctx->sentry_reaped ? 0 : ctx->sentry_pid;
+		pid_t exclude = ctx->sentry_is_server || ctx->sentry_reaped ? 0 : ctx->sentry_pid;
 		int rc = tree_descendants(self, exclude, &l);
 		if (rc < 0) {
 			log_errno(-rc, "reading /proc/%d/task/*/children", (int)self);
@@ -287,14 +292,22 @@ static void shutdown_session(struct shim_ctx *ctx)
 	close_fd(&ctx->ctl_fd);
 	close_fd(&ctx->fdchan_fd);
 	close_fd(&ctx->listener_fd);
-	if (!wait_sentry(ctx, SENTRY_GRACE_MS)) {
-		if (kill(ctx->sentry_pid, SIGKILL) < 0 && errno != ESRCH)
-			log_errno(errno, "kill(sentry %d, SIGKILL)", (int)ctx->sentry_pid);
-		if (!wait_sentry(ctx, SENTRY_GRACE_MS))
-			log_msg("the sentry (pid %d) did not exit", (int)ctx->sentry_pid);
+	if (ctx->sentry_is_server) {
+		/* Never signalled nor waited for: the server ends this sandbox at
+		 * the EOF on the control socket and sends its exit status. */
+		int code = sentry_server_exit_code(ctx, SENTRY_GRACE_MS);
+		if (ctx->exit_as_sentry)
+			ctx->exit_code = code >= 0 ? code : 125;
+	} else {
+		if (!wait_sentry(ctx, SENTRY_GRACE_MS) && ctx->sentry_pid > 0) {
+			if (kill(ctx->sentry_pid, SIGKILL) < 0 && errno != ESRCH)
+				log_errno(errno, "kill(sentry %d, SIGKILL)", (int)ctx->sentry_pid);
+			if (!wait_sentry(ctx, SENTRY_GRACE_MS))
+				log_msg("the sentry (pid %d) did not exit", (int)ctx->sentry_pid);
+		}
+		if (ctx->exit_as_sentry)
+			ctx->exit_code = ctx->sentry_reaped ? proc_exit_code(ctx->sentry_status) : 125;
 	}
-	if (ctx->exit_as_sentry)
-		ctx->exit_code = ctx->sentry_reaped ? proc_exit_code(ctx->sentry_status) : 125;
 	remove_debug_socket();
 }
 

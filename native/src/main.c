@@ -1,13 +1,19 @@
-/* nsentry-shim --sentry-argc N ARG1..ARGN
+/* nsentry-shim [--server SOCKET --run-args-at K] --sentry-argc N ARG1..ARGN
  *
  * Starts the sentry (ARG1..ARGN) with the control socket on fd 3 and the fd
  * channel on fd 4, launches the workload it asks for under the seccomp
- * filter, guards it, and performs ptrace clone rewrites on request. */
+ * filter, guards it, and performs ptrace clone rewrites on request.
+ *
+ * With --server, it first asks the sentry server (`nsentry serve`) listening
+ * on SOCKET to run the sandbox instead, passing it both sockets and the run
+ * args (the words after ARG(K+1), which is `run`). If no server listens there,
+ * or it refuses or does not answer, the shim starts the sentry ARG1..ARGN as
+ * usual. A server that accepted owns the sandbox: the shim talks to it over
+ * the same sockets, but never signals or waits for it (sentry.h). */
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
 
+#include "args.h"
 #include "control.h"
 #include "ctx.h"
 #include "guardian.h"
@@ -16,18 +22,14 @@
 
 static int usage(void)
 {
-	log_msg("usage: nsentry-shim --sentry-argc N ARG1..ARGN");
+	log_msg("usage: nsentry-shim [--server SOCKET --run-args-at K] --sentry-argc N ARG1..ARGN");
 	return 125;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 4 || strcmp(argv[1], "--sentry-argc") != 0)
-		return usage();
-	char *end;
-	errno = 0;
-	long n = strtol(argv[2], &end, 10);
-	if (errno != 0 || *end != '\0' || n < 1 || n != (long)argc - 3)
+	struct shim_args args;
+	if (shim_parse_args(argc, argv, &args) < 0)
 		return usage();
 
 	struct shim_ctx ctx;
@@ -40,7 +42,10 @@ int main(int argc, char **argv)
 	}
 	if (guardian_setup_signals(&ctx) < 0)
 		return 125;
-	if (sentry_spawn(&ctx, &argv[3]) < 0)
+	int rc = 1; /* 1: start a sentry of our own */
+	if (args.server != NULL)
+		rc = sentry_connect_server(&ctx, args.server, args.run_args, args.n_run_args);
+	if (rc < 0 || (rc > 0 && sentry_spawn(&ctx, args.sentry_argv) < 0))
 		return 125;
 	/* A failure here means the sentry is already gone; the loop sees the
 	 * EOF and exits with the sentry's status. */

@@ -43,13 +43,15 @@ const char *wire_sentry_body_name(const SentryMessage *m)
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_RELEASE: return "ReleaseTask";
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_KILL_TREE: return "KillTree";
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_OWNER_VIEWS: return "OwnerViews";
+	case NSENTRY__V1__SENTRY_MESSAGE__BODY_RUN_REPLY: return "RunReply";
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY__NOT_SET: break;
 	default: break;
 	}
 	return "empty message";
 }
 
-/* Every body case the shim understands must carry its sub-message. */
+/* Every body case the shim understands must carry its sub-message (a RunReply
+ * also one of its answers). */
 static int sentry_body_present(const SentryMessage *m)
 {
 	switch (m->body_case) {
@@ -59,6 +61,9 @@ static int sentry_body_present(const SentryMessage *m)
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_RELEASE: return m->release != NULL;
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_KILL_TREE: return m->kill_tree != NULL;
 	case NSENTRY__V1__SENTRY_MESSAGE__BODY_OWNER_VIEWS: return m->owner_views != NULL;
+	case NSENTRY__V1__SENTRY_MESSAGE__BODY_RUN_REPLY:
+		return m->run_reply != NULL &&
+		       m->run_reply->body_case != NSENTRY__V1__RUN_REPLY__BODY__NOT_SET;
 	default: return 0;
 	}
 }
@@ -81,7 +86,11 @@ SentryMessage *wire_unpack_sentry(const uint8_t *body, size_t len, char *why, si
 		return NULL;
 	}
 	if (!sentry_body_present(m)) {
-		snprintf(why, why_len, "SentryMessage with unknown body case %d", (int)m->body_case);
+		if (m->body_case == NSENTRY__V1__SENTRY_MESSAGE__BODY_RUN_REPLY)
+			snprintf(why, why_len, "RunReply with no known answer (%zu bytes)", len);
+		else
+			snprintf(why, why_len, "SentryMessage with unknown body case %d",
+				 (int)m->body_case);
 		wire_free_sentry(m);
 		return NULL;
 	}

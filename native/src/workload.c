@@ -27,6 +27,8 @@ static void workload_child(struct shim_ctx *ctx, pid_t shim, int sock, char *con
 	 * the exec below waits for the sentry. */
 	close(ctx->ctl_fd);
 	close(ctx->fdchan_fd);
+	if (ctx->server_fd >= 0)
+		close(ctx->server_fd);
 	close(ctx->sig_fd);
 	if (proc_restore_signals(&ctx->orig_signals) < 0)
 		_exit(125);

@@ -127,6 +127,43 @@ static void test_unknown_oneof(struct trun *t)
 	CHECKF(t, strstr(why, "no known body") != NULL, "why=%s", why);
 }
 
+static void test_run_reply(struct trun *t)
+{
+	char why[128] = "";
+	Nsentry__V1__RunReply r = NSENTRY__V1__RUN_REPLY__INIT;
+	SentryMessage m = NSENTRY__V1__SENTRY_MESSAGE__INIT;
+	m.body_case = NSENTRY__V1__SENTRY_MESSAGE__BODY_RUN_REPLY;
+	m.run_reply = &r;
+	/* No answer in it. */
+	uint8_t *buf;
+	size_t len = pack_sentry(&m, &buf);
+	CHECK(t, wire_unpack_sentry(buf, len, why, sizeof why) == NULL);
+	CHECKF(t, strstr(why, "RunReply with no known answer") != NULL, "why=%s", why);
+	free(buf);
+	/* A refusal, with its reason. */
+	r.body_case = NSENTRY__V1__RUN_REPLY__BODY_REFUSED;
+	r.refused = "too many sandboxes";
+	len = pack_sentry(&m, &buf);
+	SentryMessage *back = wire_unpack_sentry(buf, len, why, sizeof why);
+	CHECKF(t, back != NULL, "%s", why);
+	if (back != NULL) {
+		CHECK(t, strcmp(wire_sentry_body_name(back), "RunReply") == 0);
+		CHECK(t, back->run_reply->body_case == NSENTRY__V1__RUN_REPLY__BODY_REFUSED &&
+			 strcmp(back->run_reply->refused, "too many sandboxes") == 0);
+	}
+	wire_free_sentry(back);
+	free(buf);
+	/* Never on the control socket. */
+	struct shim_ctx ctx;
+	ctx_init(&ctx);
+	ctx.phase = PHASE_RUNNING;
+	r.body_case = NSENTRY__V1__RUN_REPLY__BODY_EXIT_CODE;
+	r.exit_code = 0;
+	CHECK(t, control_dispatch(&ctx, &m, why, sizeof why) < 0);
+	CHECKF(t, strstr(why, "unexpected RunReply") != NULL, "why=%s", why);
+	ctx_free(&ctx);
+}
+
 static void test_malformed_message(struct trun *t)
 {
 	char why[128] = "";
@@ -245,6 +282,7 @@ int main(void)
 	RUN(&t, test_sentry_messages_round_trip);
 	RUN(&t, test_empty_oneof);
 	RUN(&t, test_unknown_oneof);
+	RUN(&t, test_run_reply);
 	RUN(&t, test_malformed_message);
 	RUN(&t, test_oversized_message);
 	RUN(&t, test_dispatch_refusals);

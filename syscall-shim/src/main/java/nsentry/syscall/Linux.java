@@ -926,12 +926,20 @@ public final class Linux {
 
     /** The uid of the peer of a connected unix socket: getsockopt(SO_PEERCRED).uid. */
     public int peerUid(int fd) {
+        return peerCred(fd)[1];
+    }
+
+    /**
+     * The peer of a connected unix socket as it was when it connected:
+     * getsockopt(SO_PEERCRED), {pid, uid, gid}.
+     */
+    public int[] peerCred(int fd) {
         NativeBuffer b = allocate(UCRED_SIZE + 4);
         b.putInt(UCRED_SIZE, UCRED_SIZE);
         if (libc.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, b.address(), b.address() + UCRED_SIZE) < 0) {
             throw fail("getsockopt(fd " + fd + ", SO_PEERCRED)");
         }
-        return b.getInt(4); // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        return new int[] {b.getInt(0), b.getInt(4), b.getInt(8)}; // struct ucred { pid; uid; gid; }
     }
 
     /** send(2) with MSG_NOSIGNAL of all of {@code b[off, off + len)}: short writes and EINTR are retried. */
@@ -975,6 +983,24 @@ public final class Linux {
     long processVmWritevRaw(int pid, long iovs) {
         long r = invoker.invokeN6(sixArgs, processVmWritev, pid, iovs, 1, iovs + 16, 1, 0);
         return r < 0 ? -errno() : r;
+    }
+
+    /**
+     * Waits up to {@code timeoutMillis} for {@code fd} to be readable (or at its end): poll(2)
+     * with POLLIN; EINTR is retried with the full timeout.
+     */
+    public boolean pollReadable(int fd, int timeoutMillis) {
+        NativeBuffer b = allocate(8); // struct pollfd { int fd; short events; short revents; }
+        b.putInt(0, fd);
+        b.putShort(4, (short) 0x1); // POLLIN
+        int r;
+        do {
+            r = pollRaw(b.address(), timeoutMillis);
+        } while (r == -Errno.EINTR.number());
+        if (r < 0) {
+            throw new LinuxException("poll(fd " + fd + ")", -r);
+        }
+        return r > 0;
     }
 
     /** poll(2) of one struct pollfd at {@code pollfd}; returns the count, or {@code -errno}. */

@@ -522,6 +522,19 @@ public final class ProcFileCalls {
         }
     }
 
+    /** The sandbox is over: closes the writable files' backing fds and the pipes' read ends. */
+    public void releaseAll() {
+        for (OpenProcFile f : writable.values()) {
+            kernel.linux().close(f.backingFd());
+        }
+        writable.clear();
+        for (PipedFile p : pipes) {
+            p.watch.cancel();
+            kernel.linux().close(p.readFd);
+        }
+        pipes.clear();
+    }
+
     /** Applies whatever the workload wrote into piped emulated files (before any later call). */
     public void drainPipes() {
         if (!pipes.isEmpty()) { // small enough for C1 to inline before every call

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
             "Runs Linux programs with user namespaces, setns, nsfs and UTS emulated in user space: no kernel "
                 + "user namespace and no privilege needed."
         },
-        subcommands = {RunCommand.class, PsCommand.class, NsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, ServeCommand.class, PsCommand.class, NsCommand.class,
+            CommandLine.HelpCommand.class})
 final class NsentryCommand implements Runnable {
 
     @CommandLine.Spec

@@ -3,6 +3,7 @@ package nsentry.sentry.cli;
 import java.io.FileNotFoundException;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Parameters;
 
 import nsentry.sentry.runtime.Sandbox;
 import nsentry.sentry.runtime.SandboxOptions;
+import nsentry.sentry.runtime.ShimLink;
 import nsentry.sentry.trace.Tracer;
 import nsentry.syscall.EventLoop;
 import nsentry.syscall.Linux;
@@ -94,6 +96,7 @@ final class RunCommand implements Callable<Integer> {
                 .setExpandAtFiles(false);
     }
 
+    /** A sentry JVM the shim started: the shim's sockets on the fds the environment names. */
     @Override
     public Integer call() throws Exception {
         String control = System.getenv("NSENTRY_CONTROL_FD");
@@ -102,29 +105,52 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("nsentry: `run` must be started through the ./nsentry launcher (no shim connection)");
             return 125;
         }
-        Tracer tracer;
-        try {
-            tracer = tracer();
-        } catch (FileNotFoundException e) { // the message names the file and the reason
-            System.err.println("nsentry: cannot write the trace: " + e.getMessage());
-            return 125;
-        }
+        int shimPid = (int) ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L).longValue();
+        ShimLink link = new ShimLink(Integer.parseInt(control), Integer.parseInt(fdChannel), shimPid, System.err);
         Startup ready = startup != null ? startup : Startup.begin();
-        SandboxOptions options = new SandboxOptions(List.copyOf(command), root, tracer, maxTasks, debuggable);
-        Sandbox.Opening opening = Sandbox.prepare(options); // while jffi loads on the start-up thread
-        Linux linux = ready.linux();
-        try (EventLoop loop = ready.loop()) {
-            Sandbox sandbox = new Sandbox(linux, loop, options, opening, Integer.parseInt(fdChannel), System.err);
-            return sandbox.run(Integer.parseInt(control));
+        return runSandbox(link, null, ready);
+    }
+
+    /**
+     * Runs the sandbox this command describes with the shim at the other end of {@code link}
+     * (whose sockets it closes), a relative --trace FILE taken from {@code cwd} (null: this
+     * process's). Returns the exit
+     * status. The native bindings and the event loop come from {@code ready} once the
+     * options are checked and the first messages built (they may still be starting).
+     */
+    int runSandbox(ShimLink link, Path cwd, Startup ready) throws InterruptedException {
+        PrintStream traceFile = null;
+        if (trace != null && !trace.equals("-")) {
+            String file = cwd == null ? trace : cwd.resolve(trace).toString();
+            try {
+                traceFile = new PrintStream(new FileOutputStream(file), false);
+            } catch (FileNotFoundException e) { // the message names the file and the reason
+                link.err().println("nsentry: cannot write the trace: " + e.getMessage());
+                link.err().flush();
+                Linux linux = ready.linux();
+                linux.close(link.controlFd()); // the shim sees the sentry end before a launch
+                linux.close(link.fdChannel());
+                return 125;
+            }
+        }
+        try {
+            Tracer tracer = trace == null && !explainErrors ? Tracer.off()
+                    : Tracer.to(traceFile != null ? traceFile : link.err(), traceFormat, explainErrors);
+            SandboxOptions options = new SandboxOptions(List.copyOf(command), root, tracer, maxTasks, debuggable);
+            Sandbox.Opening opening = Sandbox.prepare(options); // while jffi loads on the start-up thread
+            Linux linux = ready.linux();
+            try (EventLoop loop = ready.loop()) {
+                return new Sandbox(linux, loop, options, opening, link).run();
+            }
+        } finally {
+            if (traceFile != null) {
+                traceFile.close();
+            }
         }
     }
 
-    private Tracer tracer() throws FileNotFoundException {
-        if (trace == null && !explainErrors) {
-            return Tracer.off();
-        }
-        PrintStream out = trace == null || trace.equals("-") ? System.err
-                : new PrintStream(new FileOutputStream(trace), false);
-        return Tracer.to(out, traceFormat, explainErrors);
+    /** The nsentry home this command line names (--nsentry-home), or null. */
+    String home() {
+        return home;
     }
 }

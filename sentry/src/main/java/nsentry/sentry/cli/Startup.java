@@ -25,6 +25,12 @@ final class Startup {
         return new Startup(linux, linux.thenApply(l -> EventLoop.create(l, "nsentry-sentry")));
     }
 
+    /** Bindings already loaded and a new event loop: a sentry server's next sandbox. */
+    static Startup ready(Linux linux, String loopName) {
+        return new Startup(CompletableFuture.completedFuture(linux),
+                CompletableFuture.completedFuture(EventLoop.create(linux, loopName)));
+    }
+
     private static void daemon(Runnable r) {
         Thread t = new Thread(r, "nsentry-startup");
         t.setDaemon(true);

@@ -100,17 +100,16 @@ public final class DebugServer implements AutoCloseable {
     }
 
     /**
-     * Starts the endpoint of the sandbox whose shim is this JVM's parent, on a thread of its
-     * own (the caller, the event loop, does no I/O for it). Never throws: without an
+     * Starts the endpoint of the sandbox whose shim is {@code shimPid} (its id), on a thread
+     * of its own (the caller, the event loop, does no I/O for it). Never throws: without an
      * endpoint the sandbox still runs, and a warning on {@code err} says why.
      */
-    public static DebugServer start(Kernel kernel, PrintStream err) {
+    public static DebugServer start(Kernel kernel, int shimPid, PrintStream err) {
         DebugServer s = new DebugServer(kernel.linux());
         Thread t = new Thread(() -> {
             try {
-                int shimPid = (int) ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L).longValue();
                 if (shimPid <= 1) {
-                    throw new IOException("cannot find the shim (parent process)");
+                    throw new IOException("cannot find the shim (pid " + shimPid + ")");
                 }
                 String id = Integer.toString(shimPid);
                 int uid = DebugPaths.myEuid();

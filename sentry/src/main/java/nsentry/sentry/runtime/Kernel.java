@@ -74,6 +74,18 @@ public final class Kernel implements TaskTable.StateListener {
         }
     }
 
+    /**
+     * The sandbox is over: closes every fd the model holds (tasks' pidfds, namespace backing
+     * files, emulated files). Nothing is used afterwards. On the loop thread.
+     */
+    void releaseAll() {
+        tasks.releaseAll();
+        if (procFiles != null) {
+            procFiles.releaseAll();
+        }
+        backing.releaseAll();
+    }
+
     public Linux linux() {
         return linux;
     }

@@ -52,6 +52,14 @@ public final class NsBacking implements InodeSource {
         }
     }
 
+    /** The sandbox is over: closes every backing file. */
+    public void releaseAll() {
+        for (Backing b : byInode.values()) {
+            linux.close(b.fd());
+        }
+        byInode.clear();
+    }
+
     /** The sentry's fd of the backing file of an emulated namespace, or -1. */
     public int backingFd(long inode) {
         Backing b = byInode.get(inode);

@@ -71,7 +71,7 @@ public final class Sandbox implements ControlChannel.Listener {
     private final Opening opening;
     private final Tracer tracer;
     private final PrintStream err;
-    private final int fdChannel;
+    private final ShimLink link;
     private final long startNs = System.nanoTime();
     private final CountDownLatch done = new CountDownLatch(1);
 
@@ -86,22 +86,22 @@ public final class Sandbox implements ControlChannel.Listener {
     private volatile int exitCode = 0;
     private boolean workloadExited;
     private DebugServer debug;
+    private boolean fdChannelClosed;
 
-    public Sandbox(Linux linux, EventLoop loop, SandboxOptions options, Opening opening, int fdChannel,
-            PrintStream err) {
+    public Sandbox(Linux linux, EventLoop loop, SandboxOptions options, Opening opening, ShimLink link) {
         this.linux = linux;
         this.loop = loop;
         this.options = options;
         this.opening = opening;
         this.tracer = options.tracer();
-        this.fdChannel = fdChannel;
-        this.err = err;
+        this.link = link;
+        this.err = link.err();
     }
 
-    /** Connects to the shim on {@code controlFd} and runs until the workload is gone. */
-    public int run(int controlFd) throws InterruptedException {
+    /** Connects to the shim through {@code link} and runs until the workload is gone. */
+    public int run() throws InterruptedException {
         loop.execute(() -> {
-            shim = ControlChannel.open(loop, linux, controlFd, this);
+            shim = ControlChannel.open(loop, linux, link.controlFd(), this);
             shim.send(opening.hello());
         });
         done.await();
@@ -155,7 +155,7 @@ public final class Sandbox implements ControlChannel.Listener {
     private void workloadStarted(WorkloadStarted started) {
         int listenerFd;
         try {
-            listenerFd = linux.recvFd(fdChannel);
+            listenerFd = linux.recvFd(link.fdChannel());
         } catch (LinuxException e) {
             failClosed("could not receive the seccomp listener from the shim: " + e.getMessage());
             return;
@@ -175,7 +175,7 @@ public final class Sandbox implements ControlChannel.Listener {
                     + " (intercepting " + started.getFilteredSyscallsCount() + " syscalls)");
         }
         listenerWatch = loop.watchDirect(listenerFd, this::onNotification);
-        debug = DebugServer.start(kernel, err); // nsentry ps / ns; reads the model on this loop only
+        debug = DebugServer.start(kernel, link.shimPid(), err); // nsentry ps / ns; reads the model on this loop only
     }
 
     private void workloadExited(WorkloadExited exited) {
@@ -249,7 +249,19 @@ public final class Sandbox implements ControlChannel.Listener {
             listener.close();
             listener = null;
         }
-        done.countDown();
+        if (kernel != null) {
+            kernel.releaseAll(); // a sentry server goes on with other sandboxes
+            kernel = null;
+        }
+        if (!fdChannelClosed) {
+            fdChannelClosed = true;
+            try {
+                linux.close(link.fdChannel());
+            } catch (LinuxException e) {
+                // released by the kernel all the same
+            }
+        }
+        done.countDown(); // the control socket closes with the event loop
     }
 
     // ------------------------------------------------------------------ notifications

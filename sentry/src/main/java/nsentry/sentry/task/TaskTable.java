@@ -403,6 +403,27 @@ public final class TaskTable {
         return t;
     }
 
+    /**
+     * The sandbox is over: every task still known is forgotten and its fds (pidfd, exec
+     * witnesses) closed, with no model change (a sentry server runs other sandboxes after).
+     */
+    public void releaseAll() {
+        for (Task t : new ArrayList<>(byTid.values())) {
+            t.markExited();
+            if (t.pendingExec() != null) {
+                t.pendingExec().image().close(linux);
+                t.setPendingExec(null);
+            }
+            if (t.threadExec() != null) {
+                t.threadExec().forLeader().image().close(linux);
+                t.setThreadExec(null);
+            }
+            linux.close(t.pidfd());
+        }
+        byTid.clear();
+        lastLookedUp = null;
+    }
+
     /** The pidfd reported the exit (also called when a tid turns out to be reused). */
     public void exited(Task t) {
         if (t.exited()) {

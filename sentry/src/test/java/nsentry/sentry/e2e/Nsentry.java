@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -144,8 +145,19 @@ final class Nsentry {
     }
 
     static Result exec(List<String> cmd, String stdin, int timeoutSeconds) throws Exception {
+        return exec(cmd, Map.of(), stdin, timeoutSeconds);
+    }
+
+    /**
+     * Runs {@code cmd} with {@code env} added to this JVM's environment. A sentry server the
+     * developer runs is not used (NSENTRY_SERVER=off) unless {@code env} names one: these
+     * tests look for the sentry JVM under the shim.
+     */
+    static Result exec(List<String> cmd, Map<String, String> env, String stdin, int timeoutSeconds) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("HOME", "/tmp");
+        pb.environment().put("NSENTRY_SERVER", "off");
+        pb.environment().putAll(env);
         Process p = pb.start();
         CompletableFuture<String> out = drain(p.getInputStream());
         CompletableFuture<String> err = drain(p.getErrorStream());
@@ -215,6 +227,7 @@ final class Nsentry {
         cmd.addAll(Arrays.asList(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("HOME", "/tmp");
+        pb.environment().put("NSENTRY_SERVER", "off");
         Path out = Files.createTempFile("nsentry-bg-", ".out");
         Path err = Files.createTempFile("nsentry-bg-", ".err");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
