@@ -144,11 +144,15 @@ final class SentryServer {
         int control = -1;
         int fdChannel = -1;
         int errFd = -1;
+        long deadline = System.currentTimeMillis() + REQUEST_TIMEOUT_MS;
         try {
+            awaitInput(l, conn, deadline);
             control = l.recvFd(conn);
+            awaitInput(l, conn, deadline);
             fdChannel = l.recvFd(conn);
+            awaitInput(l, conn, deadline);
             errFd = l.recvFd(conn);
-            RunRequest request = readRequest(l, conn);
+            RunRequest request = readRequest(l, conn, deadline);
             String[] args = request.getRunArgsList().toArray(new String[0]);
             RunCommand run = RunArgs.parse(args, null);
             String refusal = refusal(run);
@@ -203,10 +207,17 @@ final class SentryServer {
         }
     }
 
-    private static RunRequest readRequest(Linux l, int conn) throws IOException, FrameException {
+    /** Waits until {@code conn} has input (or its end), at most until {@code deadline}. */
+    private static void awaitInput(Linux l, int conn, long deadline) throws IOException {
+        int left = (int) (deadline - System.currentTimeMillis());
+        if (left <= 0 || !l.pollReadable(conn, left)) {
+            throw new IOException("no request within " + REQUEST_TIMEOUT_MS / 1000 + " s");
+        }
+    }
+
+    private static RunRequest readRequest(Linux l, int conn, long deadline) throws IOException, FrameException {
         FrameReader<ShimMessage> reader = FrameCodec.shimMessageReader();
         byte[] buf = new byte[64 << 10];
-        long deadline = System.currentTimeMillis() + REQUEST_TIMEOUT_MS;
         while (true) {
             ShimMessage m = reader.next();
             if (m != null) {
@@ -215,10 +226,7 @@ final class SentryServer {
                 }
                 return m.getRunRequest();
             }
-            int left = (int) (deadline - System.currentTimeMillis());
-            if (left <= 0 || !l.pollReadable(conn, left)) {
-                throw new IOException("no request within " + REQUEST_TIMEOUT_MS / 1000 + " s");
-            }
+            awaitInput(l, conn, deadline);
             int n = l.read(conn, buf);
             if (n == 0) {
                 reader.endOfInput();

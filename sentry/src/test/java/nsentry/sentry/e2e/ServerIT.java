@@ -130,6 +130,32 @@ class ServerIT {
     }
 
     @Test
+    void malformedConnectionsAreDroppedAndTheServerGoesOn() throws Exception {
+        var address = java.net.UnixDomainSocketAddress.of(socket);
+        try (var garbage = java.nio.channels.SocketChannel.open(address)) { // bytes where fds belong
+            garbage.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f, 1, 2}));
+            garbage.configureBlocking(false);
+            java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+            int n = 0;
+            for (int i = 0; i < 500 && n == 0; i++) {
+                try {
+                    n = garbage.read(one);
+                } catch (java.net.SocketException reset) { // closed with our bytes unread
+                    n = -1;
+                }
+                Thread.sleep(10);
+            }
+            assertEquals(-1, n, "the server should close the connection");
+        }
+        try (var silent = java.nio.channels.SocketChannel.open(address)) { // says nothing at all
+            Nsentry.Result r = viaServer("--", "sh", "-c", "echo still serving");
+            assertEquals(0, r.code(), r.toString());
+            assertEquals("still serving\n", r.stdout());
+            assertTrue(r.stderr().isEmpty(), "the run used the server: " + r.stderr());
+        }
+    }
+
+    @Test
     void aServerOfAnotherUserIsNotUsed() throws Exception {
         assumeTrue(Nsentry.testUserExists(), "needs the user " + Nsentry.TEST_USER);
         // Reachable for the test user, as a planted socket would be: the shim checks whose it is.
