@@ -155,7 +155,7 @@ final class SentryServer {
             RunRequest request = readRequest(l, conn, deadline);
             String[] args = request.getRunArgsList().toArray(new String[0]);
             RunCommand run = RunArgs.parse(args, null);
-            String refusal = refusal(run);
+            String refusal = refusal(run, shimPid);
             if (refusal != null) {
                 reply(l, conn, RunReply.newBuilder().setRefused(refusal));
                 return;
@@ -182,9 +182,12 @@ final class SentryServer {
     }
 
     /** Why this server will not run {@code run} (null: it will; "": routine, nothing to report). */
-    private String refusal(RunCommand run) {
+    private String refusal(RunCommand run, int shimPid) {
         if (stopping) {
             return "the server is stopping";
+        }
+        if (!sameView(shimPid)) { // paths the sentry resolves (exec'd programs, /proc) would differ
+            return "the server runs in another root directory or mount namespace than this nsentry run";
         }
         if (run == null) {
             return ""; // help, version, a usage error: picocli's output, in a sentry JVM, silently
@@ -197,6 +200,17 @@ final class SentryServer {
             return "the server's nsentry.jar was rebuilt since it started; the server exits";
         }
         return null;
+    }
+
+    /** Whether the shim (blocked on our answer, so its pid is its own) sees the files this process sees. */
+    private static boolean sameView(int shimPid) {
+        try {
+            return Files.isSameFile(Path.of("/proc/" + shimPid + "/root"), Path.of("/proc/self/root"))
+                    && Files.readSymbolicLink(Path.of("/proc/" + shimPid + "/ns/mnt"))
+                            .equals(Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private boolean jarChanged() {
