@@ -124,6 +124,12 @@ class ServerIT {
         assertTrue(help.stdout().contains("Usage: nsentry run"), help.stdout());
         assertTrue(help.stderr().isEmpty(), "a routine fallback is silent: " + help.stderr());
 
+        // another mount namespace: the files the sentry resolves might differ from the shim's
+        Nsentry.Result otherMounts = Nsentry.exec(List.of("unshare", "-m", Nsentry.launcher().toString(), "run", "--",
+                "echo", "ran"), Map.of("NSENTRY_SERVER", socket.toString()), null, 60);
+        assertEquals("ran\n", otherMounts.stdout(), otherMounts.toString());
+        assertTrue(otherMounts.stderr().contains("another root directory or mount namespace"), otherMounts.stderr());
+
         Nsentry.Result missing = Nsentry.exec(List.of(Nsentry.launcher().toString(), "run", "--", "true"),
                 Map.of("NSENTRY_SERVER", dir.resolve("nobody.sock").toString()), null, 60);
         assertEquals(0, missing.code(), missing.toString());
