@@ -591,7 +591,7 @@ public final class ProcFileCalls {
             String line = "write(" + f.name() + " through a dup'ed fd, \"" + printable(data) + "\") = -"
                     + e.errno().name() + ": " + e.explanation() + " (" + e.rule() + "); the writer could not be "
                     + "told (it wrote into a pipe)";
-            System.err.println("nsentry: " + line);
+            kernel.err().println("nsentry: " + line);
             note(line);
         }
     }

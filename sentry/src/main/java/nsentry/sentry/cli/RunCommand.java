@@ -114,9 +114,9 @@ final class RunCommand implements Callable<Integer> {
     /**
      * Runs the sandbox this command describes with the shim at the other end of {@code link}
      * (whose sockets it closes), a relative --trace FILE taken from {@code cwd} (null: this
-     * process's). Returns the exit
-     * status. The native bindings and the event loop come from {@code ready} once the
-     * options are checked and the first messages built (they may still be starting).
+     * process's). Returns the exit status. The native bindings and the event loop come from
+     * {@code ready} once the options are checked and the first messages built (they may
+     * still be starting).
      */
     int runSandbox(ShimLink link, Path cwd, Startup ready) throws InterruptedException {
         PrintStream traceFile = null;

@@ -173,6 +173,9 @@ final class SentryServer {
             log.println("nsentry: sentry server: shim " + shimPid + ": " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (RuntimeException bug) { // the shim sees its control socket end: exit 125
+            log.println("nsentry: sentry server: internal error in the sandbox of shim " + shimPid + ": " + bug);
+            bug.printStackTrace(log);
         } finally {
             for (int fd : new int[] {control, fdChannel, errFd, conn}) {
                 closeQuietly(l, fd);

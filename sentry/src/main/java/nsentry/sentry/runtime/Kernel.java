@@ -1,6 +1,7 @@
 package nsentry.sentry.runtime;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +38,7 @@ public final class Kernel implements TaskTable.StateListener {
     private final ControlChannel shim;
     private final SandboxOptions options;
     private final Tracer tracer;
+    private final PrintStream err;
     private final LongSupplier clock;
     private final WorkloadMemory memory;
     private final NsBacking backing;
@@ -50,13 +52,14 @@ public final class Kernel implements TaskTable.StateListener {
     private nsentry.sentry.calls.ProcFileCalls procFiles;
 
     Kernel(Linux linux, EventLoop loop, SeccompListener listener, ControlChannel shim, SandboxOptions options,
-            WorkloadStarted started, IdMap[] launchedRootView, Tracer tracer, LongSupplier clock) {
+            WorkloadStarted started, IdMap[] launchedRootView, Tracer tracer, PrintStream err, LongSupplier clock) {
         this.linux = linux;
         this.loop = loop;
         this.listener = listener;
         this.shim = shim;
         this.options = options;
         this.tracer = tracer;
+        this.err = err;
         this.clock = clock;
         this.memory = new WorkloadMemory(linux);
         this.backing = new NsBacking(linux);
@@ -145,6 +148,11 @@ public final class Kernel implements TaskTable.StateListener {
 
     public Tracer tracer() {
         return tracer;
+    }
+
+    /** Where the sentry's own messages about this sandbox go (its user's stderr). */
+    public PrintStream err() {
+        return err;
     }
 
     public long now() {

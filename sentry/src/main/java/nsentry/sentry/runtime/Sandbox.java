@@ -163,7 +163,7 @@ public final class Sandbox implements ControlChannel.Listener {
         listener = new SeccompListener(linux, listenerFd);
         listener.enableSyncWakeup();
         memory = new WorkloadMemory(linux);
-        kernel = new Kernel(linux, loop, listener, shim, options, started, opening.rootView(), tracer, this::now);
+        kernel = new Kernel(linux, loop, listener, shim, options, started, opening.rootView(), tracer, err, this::now);
         dispatch = new Dispatch(kernel);
         kernel.tasks().setRootPid(started.getPid());
         ProcStatus root = ProcStatus.read(linux, started.getPid());

@@ -410,15 +410,7 @@ public final class TaskTable {
     public void releaseAll() {
         for (Task t : new ArrayList<>(byTid.values())) {
             t.markExited();
-            if (t.pendingExec() != null) {
-                t.pendingExec().image().close(linux);
-                t.setPendingExec(null);
-            }
-            if (t.threadExec() != null) {
-                t.threadExec().forLeader().image().close(linux);
-                t.setThreadExec(null);
-            }
-            linux.close(t.pidfd());
+            closeFds(t);
         }
         byTid.clear();
         lastLookedUp = null;
@@ -439,6 +431,11 @@ public final class TaskTable {
         }
         listener.exited(t);
         listener.released(t.state());
+        closeFds(t);
+    }
+
+    /** A task that is gone: its pidfd and the witnesses of an exec never confirmed. */
+    private void closeFds(Task t) {
         if (t.pendingExec() != null) { // an exec never confirmed: the task left first
             t.pendingExec().image().close(linux);
             t.setPendingExec(null);
