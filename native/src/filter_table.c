@@ -86,6 +86,8 @@ const struct filter_entry filter_table[] = {
 	  .mask = O_DIRECTORY | O_CREAT | O_PATH, .value = 0 },
 	{ .name = "openat", .cond = COND_MASKED_EQ, .arg = 2,
 	  .mask = O_DIRECTORY | O_CREAT | O_EXCL | O_PATH, .value = O_CREAT },
+	/* creat(path, mode) is open(path, O_CREAT|O_WRONLY|O_TRUNC, mode): a "> FILE" */
+	ALWAYS("creat"),
 
 	/* namespace files and the emulated-file band */
 	{ .name = "ioctl", .cond = COND_MASKED_EQ, .arg = 1, .mask = NSIO_MASK, .value = NSIO_TYPE },

@@ -537,6 +537,14 @@ static void do_open(void *a)
 	res_fd(syscall(SYS_open, path, O_RDONLY));
 }
 
+static void do_creat(void *a)
+{
+	struct path_arg *p = a;
+	const char *path = path_ptrs[p->ptr].make(proc_targets[p->target]);
+	out("creat %s path=%s:", proc_targets[p->target], path_ptrs[p->ptr].name);
+	res_fd(syscall(SYS_creat, path, 0644));
+}
+
 static void fam_open(void)
 {
 	const long flags[] = { O_RDONLY, O_WRONLY, O_RDWR, O_PATH, O_NOFOLLOW, O_NOFOLLOW | O_PATH,
@@ -548,6 +556,8 @@ static void fam_open(void)
 			run_case(do_openat, &a);
 			if (t == 0)
 				run_case(do_open, &a);
+			if (t == 0 || t == 3)
+				run_case(do_creat, &a);
 		}
 		for (size_t f = 1; f < sizeof flags / sizeof flags[0]; f++) {
 			struct path_arg a = { t, 0, flags[f], 0 };

@@ -6,6 +6,9 @@ public final class OpenFlags {
 
     public static final int O_ACCMODE = 03;
     public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 01;
+    public static final int O_CREAT = 0100;
+    public static final int O_TRUNC = 01000;
     public static final int O_NOCTTY = 0400;
     public static final int O_NONBLOCK = 04000;
     public static final int O_PATH = 010000000;

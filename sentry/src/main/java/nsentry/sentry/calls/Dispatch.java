@@ -84,6 +84,7 @@ public final class Dispatch implements SyscallHandler {
             // PARTIAL: emulated /proc files only; O_DIRECTORY opens never reach the sentry
             case Sysno.OPEN -> proc.open(c);
             case Sysno.OPENAT -> proc.openat(c); // PARTIAL: emulated /proc files only
+            case Sysno.CREAT -> proc.creat(c); // PARTIAL: emulated /proc files only
             case Sysno.OPENAT2 -> proc.openat2(c); // PARTIAL: emulated /proc files only
             case Sysno.READLINK -> proc.readlink(c); // PARTIAL: /proc/*/ns/* and fds of emulated files
             case Sysno.READLINKAT -> proc.readlinkat(c); // PARTIAL: /proc/*/ns/* and fds of emulated files

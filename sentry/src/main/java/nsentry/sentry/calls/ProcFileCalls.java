@@ -2,8 +2,11 @@ package nsentry.sentry.calls;
 
 import static nsentry.abi.OpenFlags.O_ACCMODE;
 import static nsentry.abi.OpenFlags.O_CLOEXEC;
+import static nsentry.abi.OpenFlags.O_CREAT;
 import static nsentry.abi.OpenFlags.O_PATH;
 import static nsentry.abi.OpenFlags.O_RDONLY;
+import static nsentry.abi.OpenFlags.O_TRUNC;
+import static nsentry.abi.OpenFlags.O_WRONLY;
 
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -76,6 +79,11 @@ public final class ProcFileCalls {
 
     public Verdict open(Call c) throws SyscallException, TaskGone {
         return doOpen(c, ProcPaths.AT_FDCWD, c.arg(0), c.intArg(1));
+    }
+
+    /** creat(path, mode): open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) (fs/open.c), a shell's "> FILE". */
+    public Verdict creat(Call c) throws SyscallException, TaskGone {
+        return doOpen(c, ProcPaths.AT_FDCWD, c.arg(0), O_CREAT | O_WRONLY | O_TRUNC);
     }
 
     public Verdict openat(Call c) throws SyscallException, TaskGone {

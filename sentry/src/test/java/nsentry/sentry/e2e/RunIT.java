@@ -142,6 +142,17 @@ class RunIT {
     }
 
     @Test
+    void creatOfAnIdMapReachesTheEmulatedFile() throws Exception {
+        Path bin = Nsentry.compileC("creat_map");
+        Nsentry.Result nativeRun = Nsentry.exec(List.of(bin.toString()), null, 30);
+        Nsentry.Result r = Nsentry.run("--", bin.toString());
+        assertEquals(0, nativeRun.code(), nativeRun.toString());
+        assertTrue(nativeRun.stdout().endsWith("uid 0 gid 0\n"), nativeRun.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(nativeRun.stdout(), r.stdout());
+    }
+
+    @Test
     void staticBinary() throws Exception {
         Path bin = Nsentry.compileC("ids", "-static");
         Nsentry.Result r = Nsentry.run("--", bin.toString());
