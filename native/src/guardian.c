@@ -232,22 +232,15 @@ static void kill_tree(struct shim_ctx *ctx)
 	ctx->n_held = 0; /* whatever was held is gone */
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Wait up to timeout_ms for the sentry to exit. Returns true once reaped. */
 static bool wait_sentry(struct shim_ctx *ctx, long timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = proc_now_ms() + timeout_ms;
 	for (;;) {
 		reap(ctx);
 		if (ctx->sentry_reaped)
 			return true;
-		long left = deadline - now_ms();
+		long left = deadline - proc_now_ms();
 		if (left <= 0)
 			return false;
 		struct pollfd p = { .fd = ctx->sig_fd, .events = POLLIN };

@@ -20,4 +20,7 @@ int proc_restore_signals(const struct signal_state *st);
 /* Shell-style exit code of a wait status: the exit code, or 128+N. */
 int proc_exit_code(int status);
 
+/* CLOCK_MONOTONIC in milliseconds, for the shim's bounded waits. */
+long proc_now_ms(void);
+
 #endif

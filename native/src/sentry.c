@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fdpass.h"
@@ -128,13 +127,6 @@ int sentry_spawn(struct shim_ctx *ctx, char *const argv[])
 
 /* ---- the sentry server */
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static void close_if_open(int fd)
 {
 	if (fd >= 0)
@@ -147,7 +139,7 @@ static int server_next(struct shim_ctx *ctx, int fd, long timeout_ms, SentryMess
 		       char *why, size_t why_len)
 {
 	struct frame_reader *r = &ctx->server_reader;
-	long deadline = now_ms() + timeout_ms;
+	long deadline = proc_now_ms() + timeout_ms;
 	for (;;) {
 		const uint8_t *body;
 		size_t len;
@@ -168,7 +160,7 @@ static int server_next(struct shim_ctx *ctx, int fd, long timeout_ms, SentryMess
 			snprintf(why, why_len, "%s", frame_status_str(st));
 			return -1;
 		}
-		long left = deadline - now_ms();
+		long left = deadline - proc_now_ms();
 		if (left <= 0) {
 			snprintf(why, why_len, "no answer within %ld ms", timeout_ms);
 			return -1;
