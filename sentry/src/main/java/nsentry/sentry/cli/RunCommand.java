@@ -19,6 +19,7 @@ import nsentry.sentry.runtime.ShimLink;
 import nsentry.sentry.trace.Tracer;
 import nsentry.syscall.EventLoop;
 import nsentry.syscall.Linux;
+import nsentry.syscall.LinuxException;
 
 /** `nsentry run [options] -- CMD ARGS...` (this JVM is the sentry; the shim started it). */
 @Command(name = "run", mixinStandardHelpOptions = true,
@@ -141,6 +142,12 @@ final class RunCommand implements Callable<Integer> {
             Linux linux = ready.linux();
             try (EventLoop loop = ready.loop()) {
                 return new Sandbox(linux, loop, options, opening, link).run();
+            } finally {
+                try {
+                    linux.close(link.fdChannel()); // once the loop, which reads it, has ended
+                } catch (LinuxException e) {
+                    // released by the kernel all the same
+                }
             }
         } finally {
             if (traceFile != null) {

@@ -86,7 +86,6 @@ public final class Sandbox implements ControlChannel.Listener {
     private volatile int exitCode = 0;
     private boolean workloadExited;
     private DebugServer debug;
-    private boolean fdChannelClosed;
 
     public Sandbox(Linux linux, EventLoop loop, SandboxOptions options, Opening opening, ShimLink link) {
         this.linux = linux;
@@ -253,15 +252,7 @@ public final class Sandbox implements ControlChannel.Listener {
             kernel.releaseAll(); // a sentry server goes on with other sandboxes
             kernel = null;
         }
-        if (!fdChannelClosed) {
-            fdChannelClosed = true;
-            try {
-                linux.close(link.fdChannel());
-            } catch (LinuxException e) {
-                // released by the kernel all the same
-            }
-        }
-        done.countDown(); // the control socket closes with the event loop
+        done.countDown(); // the control socket closes with the event loop, the fd channel after it
     }
 
     // ------------------------------------------------------------------ notifications
