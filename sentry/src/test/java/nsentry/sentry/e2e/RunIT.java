@@ -131,25 +131,28 @@ class RunIT {
     @Test
     void anExecFromAThreadAppliesTheExecRules() throws Exception {
         assumeTrue(Nsentry.isRoot(), "keeps capabilities across setresuid: needs root");
-        Path bin = Nsentry.compileC("thread_exec", "-pthread");
-        Nsentry.Result nativeRun = Nsentry.exec(List.of(bin.toString()), null, 30);
-        Nsentry.Result r = Nsentry.run("--", bin.toString());
-        assertEquals(0, nativeRun.code(), nativeRun.toString());
+        Nsentry.Result nativeRun = sameAsNative(Nsentry.compileC("thread_exec", "-pthread"));
         assertTrue(nativeRun.stdout().contains("after the exec from a thread: uid 65534 65534 65534 permitted 0 0 tid==pid 1"),
                 nativeRun.toString());
-        assertEquals(0, r.code(), r.toString());
-        assertEquals(nativeRun.stdout(), r.stdout());
     }
 
     @Test
     void creatOfAnIdMapReachesTheEmulatedFile() throws Exception {
-        Path bin = Nsentry.compileC("creat_map");
+        Nsentry.Result nativeRun = sameAsNative(Nsentry.compileC("creat_map"));
+        assertTrue(nativeRun.stdout().endsWith("uid 0 gid 0\n"), nativeRun.toString());
+    }
+
+    /**
+     * Runs {@code bin} natively and under nsentry: both must succeed and print the same.
+     * Returns the native run, for the caller's check that it printed what it is about.
+     */
+    private static Nsentry.Result sameAsNative(Path bin) throws Exception {
         Nsentry.Result nativeRun = Nsentry.exec(List.of(bin.toString()), null, 30);
         Nsentry.Result r = Nsentry.run("--", bin.toString());
         assertEquals(0, nativeRun.code(), nativeRun.toString());
-        assertTrue(nativeRun.stdout().endsWith("uid 0 gid 0\n"), nativeRun.toString());
         assertEquals(0, r.code(), r.toString());
-        assertEquals(nativeRun.stdout(), r.stdout());
+        assertEquals(nativeRun.stdout(), r.stdout(), "native:\n" + nativeRun + "\nnsentry:\n" + r);
+        return nativeRun;
     }
 
     @Test
